@@ -1,0 +1,54 @@
+/**
+ * Small async helpers shared by every service: sleeping and racing a promise
+ * against an AbortSignal.
+ *
+ * @module
+ */
+
+/**
+ * Races `promise` against `signal`: rejects with the signal's reason when it
+ * aborts first. A value that still arrives after the abort goes to `dispose`
+ * so that late connections or files are not leaked.
+ */
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  dispose?: (late: T) => void,
+): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.then((late) => dispose?.(late), () => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) dispose?.(value);
+        else resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

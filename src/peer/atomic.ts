@@ -1,0 +1,62 @@
+/**
+ * Crash-safe file replacement: write a temporary file beside the target,
+ * fsync it, rename it over the target, then fsync the folder where the
+ * platform allows. A crash leaves either the old or the new content, never a
+ * torn file (DESIGN §3: everything in the state dir is written this way).
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+
+/** Replaces `path` with `data` atomically, creating parent folders. */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const dir = dirname(path);
+  await Deno.mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  try {
+    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      let written = 0;
+      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  try {
+    const handle = await Deno.open(dir, { read: true });
+    try {
+      await handle.sync();
+    } finally {
+      handle.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on folders; the rename is still atomic.
+  }
+}
+
+/** The content of `path` as text, or null when it does not exist. */
+export async function readTextIfExists(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Parsed JSON of `path`, or undefined when it does not exist. */
+export async function readJsonIfExists(path: string): Promise<unknown> {
+  const text = await readTextIfExists(path);
+  return text === null ? undefined : JSON.parse(text);
+}
