@@ -1,0 +1,50 @@
+/**
+ * The file accesses that serve peers: resolving a shared path without leaving
+ * the game folder, and reading one block of a file that must still be the
+ * one that was hashed.
+ *
+ * @module
+ */
+import { join, sep } from "node:path";
+import { FileChangedError, type FileStamp, readFully } from "./hasher.ts";
+
+/** Whether the real path `path` lies strictly inside the real folder `root`. */
+export function isInside(path: string, root: string): boolean {
+  return path.startsWith(root.endsWith(sep) ? root : root + sep);
+}
+
+/**
+ * The real path of the shared file `rel` of the game folder `dir` (real path
+ * `realDir`), or null when it resolves outside that folder (a symlink, or a
+ * folder swapped for one since the scan). Rejects with NotFound when absent.
+ */
+export async function resolveInside(
+  dir: string,
+  realDir: string,
+  rel: string,
+): Promise<string | null> {
+  const real = await Deno.realPath(join(dir, ...rel.split("/")));
+  return isInside(real, realDir) ? real : null;
+}
+
+/**
+ * Exactly `length` bytes at `offset` of the file at `path`, which must still
+ * have the size and mtime of `stamp`; otherwise rejects with
+ * {@linkcode FileChangedError}.
+ */
+export async function readBlockAt(
+  path: string,
+  stamp: FileStamp,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const info = await file.stat();
+  if (!info.isFile || info.size !== stamp.size || (info.mtime?.getTime() ?? 0) !== stamp.mtimeMs) {
+    throw new FileChangedError(`${path} changed since it was hashed`);
+  }
+  const bytes = new Uint8Array(length);
+  if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+  await readFully(file, bytes, path);
+  return bytes;
+}

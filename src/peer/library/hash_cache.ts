@@ -1,0 +1,144 @@
+/**
+ * Persistent cache of block hashes, one file per game in the state dir
+ * (`<stateDir>/hash-cache/<gameId>.json`), so that a restart does not re-read
+ * an unchanged library. An entry is valid only for the exact path, size and
+ * mtime it was computed for, and the whole file only for the game folder and
+ * block size it was written for. The cache is an optimisation: a corrupt or
+ * unreadable file is treated as empty, with a warning.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { GameId, Sha256Hex } from "../protocol.ts";
+import type { Logger } from "../log.ts";
+import { writeFileAtomic } from "../atomic.ts";
+import type { FileStamp } from "./hasher.ts";
+
+const CacheFile = z.object({
+  v: z.literal(1),
+  game: GameId,
+  dir: z.string(),
+  blockSize: z.number().int().positive(),
+  // An array, not an object keyed by path: a file may be named "__proto__".
+  files: z.array(z.object({
+    path: z.string(),
+    size: z.number().int().nonnegative(),
+    mtimeMs: z.number(),
+    blocks: z.array(Sha256Hex),
+  })),
+});
+
+interface Entry extends FileStamp {
+  blocks: string[];
+}
+
+/** Where the cache of `game` lives. */
+export function hashCachePath(stateDir: string, game: string): string {
+  return join(stateDir, "hash-cache", `${game}.json`);
+}
+
+/** Block hashes of one game's files, keyed by path, size and mtime. */
+export class HashCache {
+  readonly game: string;
+  readonly dir: string;
+  readonly blockSize: number;
+  #path: string;
+  #entries = new Map<string, Entry>();
+  /** Changes made, and how many of them are on disk. */
+  #changes = 0;
+  #saved = 0;
+
+  private constructor(path: string, game: string, dir: string, blockSize: number) {
+    this.#path = path;
+    this.game = game;
+    this.dir = dir;
+    this.blockSize = blockSize;
+  }
+
+  /** An empty cache that will be saved at `hashCachePath(stateDir, game)`. */
+  static empty(stateDir: string, game: string, dir: string, blockSize: number): HashCache {
+    return new HashCache(hashCachePath(stateDir, game), game, dir, blockSize);
+  }
+
+  /**
+   * Loads the cache of `game` for the folder `dir`. A missing file, or one
+   * written for another folder or block size, gives an empty cache; a corrupt
+   * one too, with a warning.
+   */
+  static async load(
+    stateDir: string,
+    game: string,
+    dir: string,
+    blockSize: number,
+    log: Logger,
+  ): Promise<HashCache> {
+    const cache = HashCache.empty(stateDir, game, dir, blockSize);
+    let text: string;
+    try {
+      text = await Deno.readTextFile(cache.#path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) {
+        log.warn(`hash cache of ${game} unreadable, rehashing: ${(error as Error).message}`);
+      }
+      return cache;
+    }
+    let parsed;
+    try {
+      parsed = CacheFile.safeParse(JSON.parse(text));
+    } catch {
+      parsed = null;
+    }
+    if (!parsed?.success) {
+      log.warn(`hash cache of ${game} is corrupt, ignoring it`);
+      return cache;
+    }
+    const data = parsed.data;
+    if (data.game !== game || data.dir !== dir || data.blockSize !== blockSize) return cache;
+    for (const f of data.files) {
+      cache.#entries.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, blocks: f.blocks });
+    }
+    return cache;
+  }
+
+  /** The block hashes of `path` if they were computed for this exact size and mtime. */
+  get(path: string, stamp: FileStamp): string[] | undefined {
+    const entry = this.#entries.get(path);
+    if (!entry || entry.size !== stamp.size || entry.mtimeMs !== stamp.mtimeMs) return undefined;
+    return entry.blocks;
+  }
+
+  set(path: string, stamp: FileStamp, blocks: string[]): void {
+    this.#entries.set(path, { size: stamp.size, mtimeMs: stamp.mtimeMs, blocks });
+    this.#changes++;
+  }
+
+  /** Forgets files that are no longer shared. */
+  retain(paths: ReadonlySet<string>): void {
+    for (const path of this.#entries.keys()) {
+      if (!paths.has(path)) {
+        this.#entries.delete(path);
+        this.#changes++;
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Writes the cache atomically when something changed since it was loaded or saved. */
+  async save(): Promise<void> {
+    const changes = this.#changes;
+    if (changes === this.#saved) return;
+    const files = [...this.#entries].map(([path, e]) => ({
+      path,
+      size: e.size,
+      mtimeMs: e.mtimeMs,
+      blocks: e.blocks,
+    }));
+    const body = { v: 1, game: this.game, dir: this.dir, blockSize: this.blockSize, files };
+    await writeFileAtomic(this.#path, JSON.stringify(body));
+    this.#saved = Math.max(this.#saved, changes);
+  }
+}

@@ -1,0 +1,106 @@
+import { join } from "node:path";
+import { assert, assertEquals, patternBytes, tempDir } from "./_test_util.ts";
+import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
+import { isInside, readBlockAt, resolveInside } from "./files.ts";
+
+async function stampOf(path: string) {
+  const info = await Deno.stat(path);
+  return { size: info.size, mtimeMs: info.mtime!.getTime() };
+}
+
+Deno.test("blockCount is ceil(size / blockSize) and 0 for an empty file", () => {
+  assertEquals([0, 1, 4, 5, 8, 9].map((n) => blockCount(n, 4)), [0, 1, 1, 2, 2, 3]);
+});
+
+Deno.test("hashFile hashes each block, the last one short", async () => {
+  await using dir = await tempDir();
+  const data = patternBytes(10);
+  const path = join(dir.path, "f");
+  await Deno.writeFile(path, data);
+  const blocks = await hashFile(path, await stampOf(path), 4);
+  assertEquals(blocks, [
+    sha256Hex(data.subarray(0, 4)),
+    sha256Hex(data.subarray(4, 8)),
+    sha256Hex(data.subarray(8, 10)),
+  ]);
+});
+
+Deno.test("hashFile gives no blocks for an empty file and reuses a given buffer", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "empty");
+  await Deno.writeFile(path, new Uint8Array());
+  assertEquals(await hashFile(path, await stampOf(path), 4), []);
+  const other = join(dir.path, "other");
+  await Deno.writeFile(other, patternBytes(6));
+  const buffer = new Uint8Array(4);
+  const blocks = await hashFile(other, await stampOf(other), 4, { buffer });
+  assertEquals(blocks.length, 2);
+});
+
+Deno.test("hashFile refuses a file that no longer matches its scan", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "f");
+  await Deno.writeFile(path, patternBytes(8));
+  const stamp = await stampOf(path);
+  let error: unknown;
+  try {
+    await hashFile(path, { ...stamp, size: 9 }, 4);
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof FileChangedError);
+  error = undefined;
+  try {
+    await hashFile(path, { ...stamp, mtimeMs: stamp.mtimeMs - 1000 }, 4);
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof FileChangedError);
+});
+
+Deno.test("hashFile stops between blocks when its signal aborts", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "f");
+  await Deno.writeFile(path, patternBytes(64));
+  const ctrl = new AbortController();
+  ctrl.abort(new Error("stop"));
+  let error: unknown;
+  try {
+    await hashFile(path, await stampOf(path), 4, { signal: ctrl.signal });
+  } catch (e) {
+    error = e;
+  }
+  assertEquals((error as Error).message, "stop");
+});
+
+Deno.test("readBlockAt reads exactly the requested range of an unchanged file", async () => {
+  await using dir = await tempDir();
+  const data = patternBytes(10);
+  const path = join(dir.path, "f");
+  await Deno.writeFile(path, data);
+  const stamp = await stampOf(path);
+  assertEquals(await readBlockAt(path, stamp, 0, 4), data.slice(0, 4));
+  assertEquals(await readBlockAt(path, stamp, 8, 2), data.slice(8, 10));
+  let error: unknown;
+  try {
+    await readBlockAt(path, { ...stamp, size: 11 }, 8, 2);
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof FileChangedError);
+});
+
+Deno.test("resolveInside refuses a symlink that leaves the folder", async () => {
+  await using dir = await tempDir();
+  const game = join(dir.path, "game");
+  await Deno.mkdir(game);
+  await Deno.writeTextFile(join(dir.path, "secret"), "s");
+  await Deno.writeTextFile(join(game, "inner"), "i");
+  await Deno.symlink(join(dir.path, "secret"), join(game, "out"));
+  await Deno.symlink("inner", join(game, "in"));
+  const real = await Deno.realPath(game);
+  assertEquals(await resolveInside(game, real, "out"), null);
+  assertEquals(await resolveInside(game, real, "in"), join(real, "inner"));
+  assert(!isInside(real, real));
+  assert(!isInside(real + "-sibling/x", real));
+});

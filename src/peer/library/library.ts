@@ -1,0 +1,346 @@
+/**
+ * The library service: keeps the games directory scanned (watch events,
+ * debounced, plus a periodic rescan), has downloaded games hashed in the
+ * background, publishes the snapshot view with a revision that moves only
+ * when the view changes (persisted across restarts), and serves manifests
+ * and blocks to peers.
+ *
+ * Scans run one at a time on a chain; each replaces the state of the games
+ * it covers, hands changed games to the {@linkcode HashWorker} and publishes.
+ * When the games dir cannot be read, the previous state is kept and the
+ * error shows in `status().lastError` until a later rescan succeeds.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { errorMessage, type Logger, silentLogger } from "../log.ts";
+import { type LibraryDelta, type LibrarySnapshot, LIMITS } from "../protocol.ts";
+import { type Entry, HashWorker } from "./hash_worker.ts";
+import { comparePaths, wirePathError } from "./paths.ts";
+import { Publisher } from "./publisher.ts";
+import { scanGame, scanGamesDir, type ScannedGame } from "./scan.ts";
+import { readServedBlock } from "./served.ts";
+import {
+  type BlockAnswer,
+  type LibraryOptions,
+  type LibraryStatus,
+  type ManifestAnswer,
+  RETRY_CHANGED_MS,
+  RETRY_HASHING_MS,
+} from "./types.ts";
+import { type GameView, isOffered, type LocalGame, snapshotView, toLocalGame } from "./view.ts";
+import { type Dirty, Watching } from "./watcher.ts";
+
+export type { BlockAnswer, LibraryOptions, LibraryStatus, LocalGame, ManifestAnswer };
+
+function sameContent(a: ScannedGame, b: ScannedGame): boolean {
+  if (a.dir !== b.dir || a.realDir !== b.realDir || a.version !== b.version) return false;
+  if (a.error !== b.error || a.files.length !== b.files.length) return false;
+  return a.files.every((f, i) => {
+    const g = b.files[i]!;
+    return f.path === g.path && f.size === g.size && f.mtimeMs === g.mtimeMs;
+  });
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+const notFound = (message: string) => ({ ok: false, code: "not-found", message }) as const;
+const busy = (message: string, retryAfterMs: number) =>
+  ({ ok: false, code: "busy", message, retryAfterMs }) as const;
+
+export class Library {
+  /** Resolves once the first scan has completed (success or not). */
+  readonly ready: Promise<void>;
+  #markReady!: () => void;
+  #gamesDir: string;
+  readonly #log: Logger;
+  readonly #rescanIntervalMs: number;
+  readonly #publisher: Publisher;
+  readonly #worker: HashWorker;
+
+  #entries = new Map<string, Entry>();
+  #gen = 0;
+  #lastError: string | null = null;
+  #scannedOnce = false;
+  #ignored: string[] = [];
+  #reportedIgnored = new Set<string>();
+  #reportedWarnings = new Map<string, Set<string>>();
+
+  #chain: Promise<void> = Promise.resolve();
+  #fullScanPending: Promise<void> | null = null;
+  readonly #watching: Watching;
+  #running: AbortSignal | null = null;
+
+  constructor(options: LibraryOptions) {
+    this.#gamesDir = resolve(options.gamesDir);
+    this.#log = options.log ?? silentLogger;
+    this.#rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
+    this.#watching = new Watching({
+      debounceMs: options.debounceMs ?? 250,
+      log: this.#log,
+      onDirty: (dirty) => this.#onDirty(dirty),
+    });
+    this.ready = new Promise((resolve) => (this.#markReady = resolve));
+    this.#publisher = new Publisher(options.stateDir, this.#log, options.events);
+    this.#worker = new HashWorker({
+      stateDir: options.stateDir,
+      blockSize: options.blockSize ?? LIMITS.blockSize,
+      log: this.#log,
+      entryOf: (id) => this.#entries.get(id),
+      onSettled: () => this.#publish(),
+      onFileChanged: (id) => this.#watching.mark(new Set([id])),
+    });
+  }
+
+  get gamesDir(): string {
+    return this.#gamesDir;
+  }
+
+  get rev(): number {
+    return this.#publisher.snapshot.rev;
+  }
+
+  /**
+   * Downloaded games only, sorted by id. Meaningful from `ready` on: the first
+   * scan also reads the revision stored by the previous run (rev 0 before).
+   */
+  snapshot(): LibrarySnapshot {
+    const { rev, games } = this.#publisher.snapshot;
+    return { rev, games: [...games] };
+  }
+
+  /** Every valid game folder, downloaded or not, sorted by id. */
+  games(): LocalGame[] {
+    return [...this.#entries.values()]
+      .sort((a, b) => comparePaths(a.scan.id, b.scan.id))
+      .map((e) => toLocalGame(this.#view(e)));
+  }
+
+  onChange(listener: (delta: LibraryDelta) => void): () => void {
+    return this.#publisher.onChange(listener);
+  }
+
+  status(): LibraryStatus {
+    return {
+      gamesDir: this.#gamesDir,
+      lastError: this.#lastError,
+      ignored: [...this.#ignored],
+      games: this.#entries.size,
+      hashing: this.#worker.ids().sort(comparePaths),
+    };
+  }
+
+  /** Scans, then watches, rescans periodically and hashes until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.#running) throw new Error("Library.run is already running");
+    // Our own controller, so that everything below stops even if something throws.
+    const inner = new AbortController();
+    const forward = () => inner.abort(signal.reason);
+    signal.addEventListener("abort", forward, { once: true });
+    if (signal.aborted) forward();
+    this.#running = inner.signal;
+    this.#watching.start();
+    const hashing = this.#worker.run(inner.signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const tick = () => {
+      timer = setTimeout(() => {
+        this.rescan().then(() => {
+          if (!inner.signal.aborted) tick();
+        });
+      }, this.#rescanIntervalMs);
+    };
+    try {
+      // A failure here shows up as the scan's lastError, which says more.
+      await Deno.mkdir(this.#gamesDir, { recursive: true }).catch(() => {});
+      await this.rescan();
+      if (!inner.signal.aborted) tick();
+      await aborted(inner.signal);
+    } finally {
+      signal.removeEventListener("abort", forward);
+      inner.abort();
+      this.#running = null;
+      clearTimeout(timer);
+      await this.#watching.stop();
+      await hashing;
+      await this.#chain;
+      await this.#publisher.idle();
+      this.#markReady();
+    }
+  }
+
+  /** Full rescan; resolves when done. Calls while one waits to start share it. */
+  rescan(): Promise<void> {
+    this.#fullScanPending ??= this.#enqueue(async () => {
+      this.#fullScanPending = null;
+      try {
+        await this.#scanAllNow();
+      } finally {
+        this.#markReady();
+      }
+    });
+    return this.#fullScanPending;
+  }
+
+  /** Switches to another games dir (created if missing; rejects if that fails). */
+  async setGamesDir(path: string): Promise<void> {
+    const dir = resolve(path);
+    await Deno.mkdir(dir, { recursive: true });
+    await this.#enqueue(async () => {
+      await this.#watching.unwatch();
+      this.#gamesDir = dir;
+      this.#ignored = [];
+      // The old folder's games must not linger when the new one cannot be read.
+      if (!(await this.#scanAllNow())) await this.#applyScan([], "all");
+    });
+  }
+
+  getManifest(game: string): Promise<ManifestAnswer> {
+    const entry = this.#offered(game);
+    if (!entry) return Promise.resolve(notFound(`no game ${game}`));
+    const served = entry.served;
+    if (!served) return Promise.resolve(busy(`${game} is being hashed`, RETRY_HASHING_MS));
+    const { hash, version, bytes } = served;
+    return Promise.resolve({ ok: true, hash, version, bytes });
+  }
+
+  async readBlock(game: string, path: string, index: number): Promise<BlockAnswer> {
+    const bad = wirePathError(path);
+    if (bad) return { ok: false, code: "bad-request", message: `bad path: ${bad}` };
+    if (!Number.isSafeInteger(index) || index < 0) {
+      return { ok: false, code: "bad-request", message: "bad block index" };
+    }
+    const entry = this.#offered(game);
+    if (!entry) return notFound(`no game ${game}`);
+    const served = entry.served;
+    if (!served) return busy(`${game} is being hashed`, RETRY_HASHING_MS);
+    const block = await readServedBlock(served, path, index);
+    if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
+    if (block === "changed") {
+      this.#watching.mark(new Set([game]));
+      return busy(`${game}/${path} changed, rehash pending`, RETRY_CHANGED_MS);
+    }
+    if (block instanceof Error) return notFound(`cannot read ${game}/${path}: ${block.message}`);
+    return { ok: true, bytes: block };
+  }
+
+  #offered(game: string): Entry | undefined {
+    const entry = this.#entries.get(game);
+    return entry && isOffered(this.#view(entry)) ? entry : undefined;
+  }
+
+  #view(entry: Entry): GameView {
+    const view: GameView = { scan: entry.scan, hashing: this.#worker.isHashing(entry.scan.id) };
+    if (entry.served) view.manifestHash = entry.served.hash;
+    if (entry.failed !== undefined) view.failed = entry.failed;
+    return view;
+  }
+
+  #publish(): Promise<void> {
+    return this.#publisher.publish(() =>
+      snapshotView([...this.#entries.values()].map((e) => this.#view(e)))
+    );
+  }
+
+  // --- scanning -------------------------------------------------------------
+
+  /** Runs `op` after every scan queued before it; never rejects (a failure is logged). */
+  #enqueue(op: () => Promise<void>): Promise<void> {
+    this.#chain = this.#chain.then(op).catch((e) =>
+      this.#log.error(`library scan failed: ${errorMessage(e)}`)
+    );
+    return this.#chain;
+  }
+
+  /** Scans the whole games dir; false (state kept, lastError set) when it cannot be read. */
+  async #scanAllNow(): Promise<boolean> {
+    await this.#publisher.load();
+    const dir = this.#gamesDir;
+    const signal = this.#running ?? undefined;
+    let result;
+    try {
+      result = await scanGamesDir(dir, signal);
+    } catch (error) {
+      if (signal?.aborted) return false; // shutting down, not a problem of the games dir
+      const message = `cannot read games dir ${dir}: ${errorMessage(error)}`;
+      if (message !== this.#lastError) this.#log.warn(message);
+      this.#lastError = message;
+      // The snapshot stored by the previous run lists games we cannot serve: withdraw them.
+      if (!this.#scannedOnce) await this.#publish();
+      return false;
+    }
+    this.#scannedOnce = true;
+    this.#lastError = null;
+    this.#ignored = result.ignored;
+    for (const name of result.ignored) {
+      if (this.#reportedIgnored.has(name)) continue;
+      this.#reportedIgnored.add(name);
+      this.#log.info(`ignoring ${name} in the games dir: not a game folder`);
+    }
+    await this.#applyScan(result.games, "all");
+    await this.#watching.watch(dir);
+    return true;
+  }
+
+  async #scanIdsNow(ids: ReadonlySet<string>): Promise<void> {
+    await this.#publisher.load();
+    const found: ScannedGame[] = [];
+    const scanned = new Set<string>();
+    for (const id of ids) {
+      try {
+        const game = await scanGame(this.#gamesDir, id);
+        if (game) found.push(game);
+        scanned.add(id);
+      } catch (error) {
+        // The games dir itself is in trouble: keep what we know, the full scan will tell.
+        this.#log.debug(`rescan of ${id} deferred: ${errorMessage(error)}`);
+      }
+    }
+    await this.#applyScan(found, scanned);
+  }
+
+  #onDirty(dirty: Dirty): void {
+    if (dirty === "all") void this.rescan();
+    // A full scan waiting to start covers these games too.
+    else if (!this.#fullScanPending) void this.#enqueue(() => this.#scanIdsNow(dirty));
+  }
+
+  /** Replaces the state of the games in `scope` by `found`, then prepares and publishes. */
+  async #applyScan(found: ScannedGame[], scope: ReadonlySet<string> | "all"): Promise<void> {
+    const toPrepare: Entry[] = [];
+    const seen = new Set<string>();
+    for (const scan of found) {
+      seen.add(scan.id);
+      this.#reportWarnings(scan);
+      const old = this.#entries.get(scan.id);
+      if (old && sameContent(old.scan, scan)) {
+        old.scan = scan; // same content: keeps its generation, manifest and hashing job
+        toPrepare.push(old);
+        continue;
+      }
+      const entry: Entry = { scan, gen: ++this.#gen };
+      this.#entries.set(scan.id, entry);
+      toPrepare.push(entry);
+    }
+    for (const id of scope === "all" ? [...this.#entries.keys()] : scope) {
+      if (seen.has(id)) continue;
+      this.#entries.delete(id);
+      this.#reportedWarnings.delete(id);
+    }
+    this.#worker.sync();
+    for (const entry of toPrepare) await this.#worker.prepare(entry);
+    await this.#publish();
+  }
+
+  #reportWarnings(scan: ScannedGame): void {
+    const before = this.#reportedWarnings.get(scan.id);
+    for (const warning of scan.warnings) {
+      if (!before?.has(warning)) this.#log.warn(`${scan.id}: ${warning}`);
+    }
+    this.#reportedWarnings.set(scan.id, new Set(scan.warnings));
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Manifests: what a game consists of, block hash by block hash (DESIGN §5).
+ *
+ * The canonical bytes are JSON with a fixed key order (`game`, `version`,
+ * `blockSize`, `files`; per file `path`, `size`, `blocks`) and files sorted
+ * by path in UTF-16 code unit order; the manifest hash is SHA-256 of exactly
+ * those bytes. Peers advertise the hash in their library snapshot, serve the
+ * bytes on get-manifest, and a downloader checks the bytes against the hash
+ * before believing anything in them ({@linkcode parseManifest}).
+ *
+ * @module
+ */
+import { describeIssues, LIMITS, Manifest, type ManifestFile } from "../protocol.ts";
+import { blockCount, sha256Hex } from "./hasher.ts";
+import { comparePaths, wirePathError } from "./paths.ts";
+
+/** Largest total size a manifest may describe (1 PiB): far beyond any game, far below 2^53. */
+export const MAX_TOTAL_SIZE = 2 ** 50;
+
+/** A manifest with its canonical bytes and their hash. */
+export interface BuiltManifest {
+  manifest: Manifest;
+  bytes: Uint8Array;
+  hash: string;
+}
+
+/** The canonical JSON bytes of `manifest` (files sorted by path, fixed key order). */
+export function canonicalManifestBytes(manifest: Manifest): Uint8Array {
+  const files = manifest.files
+    .map((f) => ({ path: f.path, size: f.size, blocks: f.blocks }))
+    .sort((a, b) => comparePaths(a.path, b.path));
+  const body = {
+    game: manifest.game,
+    version: manifest.version,
+    blockSize: manifest.blockSize,
+    files,
+  };
+  return new TextEncoder().encode(JSON.stringify(body));
+}
+
+/** Builds the manifest of a game from its files' block hashes. */
+export function buildManifest(
+  game: string,
+  version: string,
+  blockSize: number,
+  files: readonly ManifestFile[],
+): BuiltManifest {
+  const manifest: Manifest = {
+    game,
+    version,
+    blockSize,
+    files: files.map((f) => ({ path: f.path, size: f.size, blocks: f.blocks }))
+      .sort((a, b) => comparePaths(a.path, b.path)),
+  };
+  const bytes = canonicalManifestBytes(manifest);
+  return { manifest, bytes, hash: sha256Hex(bytes) };
+}
+
+export type ParsedManifest =
+  | { ok: true; manifest: Manifest }
+  | { ok: false; reason: string };
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+function fail(reason: string): ParsedManifest {
+  return { ok: false, reason };
+}
+
+/** Why the file list is unacceptable, or null. Assumes the zod shape is valid. */
+function filesError(manifest: Manifest): string | null {
+  // First, so that absurd sizes are refused before any per-file arithmetic.
+  const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
+  if (total > MAX_TOTAL_SIZE) return `total size above ${MAX_TOTAL_SIZE} bytes`;
+  const paths = new Set<string>();
+  let previous: string | null = null;
+  for (const file of manifest.files) {
+    const bad = wirePathError(file.path);
+    if (bad) return `bad path ${JSON.stringify(file.path.slice(0, 200))}: ${bad}`;
+    if (paths.has(file.path)) return `duplicate path ${file.path}`;
+    if (previous !== null && comparePaths(previous, file.path) > 0) {
+      return "files not sorted by path";
+    }
+    paths.add(file.path);
+    previous = file.path;
+    const expected = blockCount(file.size, manifest.blockSize);
+    if (file.blocks.length !== expected) {
+      return `${file.path}: ${file.blocks.length} blocks for ${file.size} bytes (expected ${expected})`;
+    }
+  }
+  for (const path of paths) {
+    for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
+      if (paths.has(path.slice(0, i))) return `${path.slice(0, i)} is both a file and a folder`;
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks manifest bytes received from an untrusted peer: first against the
+ * expected hash, then as JSON and schema, then every rule a downloader relies
+ * on (acceptable unique paths, no file/folder clash, block counts matching
+ * sizes). Never throws.
+ */
+export function parseManifest(
+  bytes: Uint8Array,
+  expectedHash: string,
+  expected: { game: string; version?: string },
+): ParsedManifest {
+  try {
+    if (!(bytes instanceof Uint8Array)) return fail("not bytes");
+    if (typeof expectedHash !== "string" || !HEX64.test(expectedHash.toLowerCase())) {
+      return fail("expected hash is not a sha-256 hex digest");
+    }
+    if (bytes.length > LIMITS.maxPayloadBytes) return fail("manifest too large");
+    if (sha256Hex(bytes) !== expectedHash.toLowerCase()) return fail("manifest hash mismatch");
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch {
+      return fail("manifest is not UTF-8 JSON");
+    }
+    const parsed = Manifest.safeParse(json);
+    if (!parsed.success) return fail(`invalid manifest: ${describeIssues(parsed.error)}`);
+    const manifest = parsed.data;
+    if (manifest.game !== expected.game) return fail(`manifest is for game ${manifest.game}`);
+    if (expected.version !== undefined && manifest.version !== expected.version) {
+      return fail(`manifest is for version ${manifest.version}`);
+    }
+    const bad = filesError(manifest);
+    return bad ? fail(bad) : { ok: true, manifest };
+  } catch (error) {
+    // Belt and braces: hostile input must never take the caller down.
+    return fail(`unreadable manifest: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

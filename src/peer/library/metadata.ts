@@ -1,0 +1,124 @@
+/**
+ * The two files of a game folder that carry meaning: `version.ini` (its
+ * trimmed content is the version; present = downloaded) and the optional
+ * `game.json` (display metadata). Both are written by people with text
+ * editors, so they are read leniently: a bad field is dropped with a warning,
+ * never the game.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import { LIMITS } from "../protocol.ts";
+import { wirePathError } from "./paths.ts";
+
+export const VERSION_FILE = "version.ini";
+export const META_FILE = "game.json";
+
+/** Display metadata from game.json; every field optional. */
+export interface GameMeta {
+  name?: string;
+  description?: string;
+  genre?: string;
+  players?: string;
+  cover?: string;
+}
+
+/** Larger files are not version strings or metadata; refusing them bounds memory. */
+const MAX_VERSION_BYTES = 4096;
+const MAX_META_BYTES = 1024 * 1024;
+
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const shortText = z.string().trim().min(1).max(LIMITS.maxNameLength);
+const FIELDS = {
+  name: shortText,
+  description: z.string().trim().min(1).max(LIMITS.maxTextLength),
+  genre: shortText,
+  // "2-8" or 4: people write both.
+  players: z.union([z.string(), z.number()]).transform(String).pipe(shortText),
+  cover: z.string().refine((p) => wirePathError(p) === null, "not an acceptable relative path"),
+} as const;
+
+/** Reads a file of at most `max` bytes as UTF-8 (BOM dropped); null with a warning otherwise. */
+async function readSmallText(
+  path: string,
+  label: string,
+  max: number,
+  warnings: string[],
+): Promise<string | null> {
+  try {
+    const bytes = await Deno.readFile(path);
+    if (bytes.length > max) {
+      warnings.push(`${label} ignored: larger than ${max} bytes`);
+      return null;
+    }
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (error) {
+    const why = error instanceof TypeError ? "not UTF-8" : String((error as Error).message);
+    warnings.push(`${label} ignored: ${why}`);
+    return null;
+  }
+}
+
+/** The version of a game folder, or null when version.ini is absent or invalid. */
+export async function readVersionIni(
+  dir: string,
+  shared: ReadonlySet<string>,
+  warnings: string[],
+): Promise<string | null> {
+  if (!shared.has(VERSION_FILE)) return null;
+  const text = await readSmallText(
+    join(dir, VERSION_FILE),
+    VERSION_FILE,
+    MAX_VERSION_BYTES,
+    warnings,
+  );
+  if (text === null) return null;
+  const version = text.trim();
+  let problem: string | null = null;
+  if (version === "") problem = "empty";
+  else if (version.length > LIMITS.maxNameLength) problem = `longer than ${LIMITS.maxNameLength}`;
+  else if (CONTROL.test(version)) problem = "more than one line or control characters";
+  if (problem) {
+    warnings.push(`${VERSION_FILE} invalid (${problem}): game not offered`);
+    return null;
+  }
+  return version;
+}
+
+/** Metadata from game.json; fields that fail validation are dropped with a warning. */
+export async function readGameJson(
+  dir: string,
+  shared: ReadonlySet<string>,
+  warnings: string[],
+): Promise<GameMeta> {
+  if (!shared.has(META_FILE)) return {};
+  const text = await readSmallText(join(dir, META_FILE), META_FILE, MAX_META_BYTES, warnings);
+  if (text === null) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    warnings.push(`${META_FILE} ignored: not valid JSON`);
+    return {};
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    warnings.push(`${META_FILE} ignored: not a JSON object`);
+    return {};
+  }
+  const record = raw as Record<string, unknown>;
+  const meta: GameMeta = {};
+  for (const [key, schema] of Object.entries(FIELDS) as [keyof GameMeta, z.ZodType][]) {
+    if (!Object.hasOwn(record, key) || record[key] === null) continue;
+    const result = schema.safeParse(record[key]);
+    if (result.success) meta[key] = result.data as string;
+    else warnings.push(`${META_FILE}: field '${key}' ignored: ${result.error.issues[0]?.message}`);
+  }
+  if (meta.cover !== undefined && !shared.has(meta.cover)) {
+    warnings.push(`${META_FILE}: field 'cover' ignored: ${meta.cover} is not a shared file`);
+    delete meta.cover;
+  }
+  return meta;
+}

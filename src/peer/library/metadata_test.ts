@@ -1,0 +1,73 @@
+import { assert, assertEquals, tempDir, writeFiles } from "./_test_util.ts";
+import { scanGame } from "./scan.ts";
+
+async function metaOf(gameJson: string, extra: Record<string, string> = {}) {
+  await using games = await tempDir();
+  await writeFiles(games.path, { "g/version.ini": "1", "g/game.json": gameJson, ...extra });
+  const game = await scanGame(games.path, "g");
+  return { meta: game!.meta, warnings: game!.warnings, version: game!.version };
+}
+
+Deno.test("game.json fields are read, trimmed, and players may be a number", async () => {
+  const { meta, warnings } = await metaOf(
+    JSON.stringify({
+      name: " Quake III Arena ",
+      description: "Frag.",
+      genre: "FPS",
+      players: 16,
+      cover: "art/cover.png",
+      unknown: "ignored silently",
+    }),
+    { "g/art/cover.png": "png" },
+  );
+  assertEquals(meta, {
+    name: "Quake III Arena",
+    description: "Frag.",
+    genre: "FPS",
+    players: "16",
+    cover: "art/cover.png",
+  });
+  assertEquals(warnings, []);
+});
+
+Deno.test("a game.json that is not a JSON object is ignored with a warning, the game stays", async () => {
+  for (const text of ["{broken", "[1,2]", '"text"', "null"]) {
+    const { meta, warnings, version } = await metaOf(text);
+    assertEquals(meta, {}, text);
+    assertEquals(version, "1", text);
+    assert(warnings.some((w) => w.startsWith("game.json ignored")), text);
+  }
+});
+
+Deno.test("each bad game.json field is dropped on its own with a warning", async () => {
+  const fields = JSON.stringify({
+    name: "x".repeat(500),
+    description: 42,
+    genre: "",
+    players: { min: 1 },
+    cover: "../../etc/passwd",
+  });
+  // A "__proto__" key must not smuggle a name in through the prototype.
+  const text = fields.replace("{", '{"__proto__":{"name":"polluted"},');
+  const { meta, warnings } = await metaOf(text);
+  assertEquals(meta, {});
+  assertEquals(warnings.filter((w) => w.startsWith("game.json: field")).length, 5);
+});
+
+Deno.test("a cover that is not one of the shared files is dropped", async () => {
+  const { meta, warnings } = await metaOf(JSON.stringify({ name: "G", cover: "missing.png" }), {
+    "g/local/cover.png": "installed, not shared",
+  });
+  assertEquals(meta, { name: "G" });
+  assert(warnings.some((w) => w.includes("missing.png")));
+  const local = await metaOf(JSON.stringify({ cover: "local/cover.png" }), {
+    "g/local/cover.png": "x",
+  });
+  assertEquals(local.meta, {});
+});
+
+Deno.test("a null field counts as absent, without a warning", async () => {
+  const { meta, warnings } = await metaOf(JSON.stringify({ name: "G", genre: null }));
+  assertEquals(meta, { name: "G" });
+  assertEquals(warnings, []);
+});

@@ -1,0 +1,34 @@
+/**
+ * The library: scanning the games directory, watching it, hashing shared
+ * files into manifests, and serving manifests and blocks to peers. Also the
+ * path and manifest checks a downloader needs for what peers send.
+ *
+ * @module
+ */
+export { Library } from "./library.ts";
+export type {
+  BlockAnswer,
+  LibraryOptions,
+  LibraryStatus,
+  LocalGame,
+  ManifestAnswer,
+} from "./types.ts";
+export { comparePaths, INSTALLED_DIR, isGameId, PRIVATE_PREFIX, wirePathError } from "./paths.ts";
+export { compareVersions, highestVersion } from "./version.ts";
+export {
+  buildManifest,
+  type BuiltManifest,
+  canonicalManifestBytes,
+  MAX_TOTAL_SIZE,
+  type ParsedManifest,
+  parseManifest,
+} from "./manifest.ts";
+export { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
+export { writeFileAtomic } from "../atomic.ts";
+export {
+  scanGame,
+  scanGamesDir,
+  type ScannedGame,
+  type ScanResult,
+  type SharedFile,
+} from "./scan.ts";

@@ -1,0 +1,91 @@
+/**
+ * Publication of the snapshot view: one revision per actual change, stored
+ * in the library index before anyone hears of it (so that a crash never
+ * reuses a revision peers saw), then announced to listeners and the event
+ * log. Publications run one at a time, each computing the view afresh.
+ *
+ * @module
+ */
+import type { EventLog } from "../events.ts";
+import { errorMessage, type Logger } from "../log.ts";
+import type { LibraryDelta, LibrarySnapshot, WireGame } from "../protocol.ts";
+import { loadIndex, saveIndex } from "./index_store.ts";
+import { diffViews, sortedGames } from "./view.ts";
+
+export class Publisher {
+  readonly #stateDir: string;
+  readonly #log: Logger;
+  readonly #events?: EventLog;
+  #published = new Map<string, WireGame>();
+  #snapshot: LibrarySnapshot = { rev: 0, games: [] };
+  #listeners = new Set<(delta: LibraryDelta) => void>();
+  #hashedReported = new Map<string, string>();
+  #loaded: Promise<void> | null = null;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(stateDir: string, log: Logger, events?: EventLog) {
+    this.#stateDir = stateDir;
+    this.#log = log;
+    this.#events = events;
+  }
+
+  /** Reads the stored index once; later publications compare against it. */
+  load(): Promise<void> {
+    return this.#loaded ??= loadIndex(this.#stateDir, this.#log).then((snapshot) => {
+      this.#snapshot = snapshot;
+      this.#published = new Map(snapshot.games.map((g) => [g.id, g]));
+    });
+  }
+
+  get snapshot(): LibrarySnapshot {
+    return this.#snapshot;
+  }
+
+  onChange(listener: (delta: LibraryDelta) => void): () => void {
+    // Wrapped, so that registering one function twice gives two subscriptions.
+    const own = (delta: LibraryDelta) => listener(delta);
+    this.#listeners.add(own);
+    return () => this.#listeners.delete(own);
+  }
+
+  /** Publishes the view `compute` returns when it runs; resolves once announced. */
+  publish(compute: () => Map<string, WireGame>): Promise<void> {
+    const run = this.#chain.then(() => this.#publishNow(compute()));
+    this.#chain = run.catch((e) => this.#log.error(`publishing failed: ${errorMessage(e)}`));
+    return run;
+  }
+
+  /** Resolves when every publication asked for so far is done. */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
+
+  async #publishNow(view: Map<string, WireGame>): Promise<void> {
+    await this.load();
+    const change = diffViews(this.#published, view);
+    if (change) {
+      const fromRev = this.#snapshot.rev;
+      const snapshot: LibrarySnapshot = { rev: fromRev + 1, games: sortedGames(view) };
+      await saveIndex(this.#stateDir, snapshot).catch((e) =>
+        this.#log.warn(`cannot store the library index: ${errorMessage(e)}`)
+      );
+      this.#published = view;
+      this.#snapshot = snapshot;
+      this.#events?.emit("local-library-changed", { rev: snapshot.rev });
+      const delta: LibraryDelta = { fromRev, toRev: snapshot.rev, ...change };
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(delta);
+        } catch (error) {
+          this.#log.warn(`library listener failed: ${errorMessage(error)}`);
+        }
+      }
+    }
+    // After the revision, so that whoever hears of a hash finds it in the snapshot.
+    for (const game of this.#snapshot.games) {
+      if (!game.manifestHash || this.#hashedReported.get(game.id) === game.manifestHash) continue;
+      this.#hashedReported.set(game.id, game.manifestHash);
+      this.#events?.emit("library-hashed", { game: game.id, manifestHash: game.manifestHash });
+    }
+  }
+}

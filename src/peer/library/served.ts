@@ -1,0 +1,146 @@
+/**
+ * Turning a scanned game into something servable: hash the files the cache
+ * does not know yet, then build the manifest from cached hashes only. A
+ * served game remembers the exact size and mtime of each file it was built
+ * from, so that a block read can tell a file that changed since.
+ *
+ * @module
+ */
+import { LIMITS } from "../protocol.ts";
+import { readBlockAt, resolveInside } from "./files.ts";
+import type { HashCache } from "./hash_cache.ts";
+import { blockCount, FileChangedError, hashFile } from "./hasher.ts";
+import { buildManifest } from "./manifest.ts";
+import type { ScannedGame, SharedFile } from "./scan.ts";
+
+/** A game whose manifest is built and whose blocks may be served. */
+export interface Served {
+  hash: string;
+  bytes: Uint8Array;
+  version: string;
+  blockSize: number;
+  dir: string;
+  realDir: string;
+  files: ReadonlyMap<string, SharedFile>;
+}
+
+export type CacheOutcome =
+  | { kind: "served"; served: Served }
+  | { kind: "missing" }
+  | { kind: "failed"; reason: string };
+
+/** The manifest of `scan` if the cache holds every block hash, built without reading a file. */
+export function serveFromCache(
+  scan: ScannedGame,
+  cache: HashCache,
+  blockSize: number,
+): CacheOutcome {
+  if (scan.version === null) return { kind: "failed", reason: "not downloaded" };
+  const files = [];
+  for (const file of scan.files) {
+    const blocks = cache.get(file.path, file);
+    if (!blocks) return { kind: "missing" };
+    files.push({ path: file.path, size: file.size, blocks });
+  }
+  const built = buildManifest(scan.id, scan.version, blockSize, files);
+  if (built.bytes.length > LIMITS.maxPayloadBytes) {
+    return { kind: "failed", reason: `manifest larger than ${LIMITS.maxPayloadBytes} bytes` };
+  }
+  return {
+    kind: "served",
+    served: {
+      hash: built.hash,
+      bytes: built.bytes,
+      version: scan.version,
+      blockSize,
+      dir: scan.dir,
+      realDir: scan.realDir,
+      files: new Map(scan.files.map((f) => [f.path, f])),
+    },
+  };
+}
+
+/**
+ * Block `index` of `path` as served: exactly min(blockSize, size - offset)
+ * bytes; "absent" when the manifest has no such block; "changed" when the
+ * file is no longer the one hashed (or now resolves outside the game
+ * folder, which is never read); an Error for other read failures.
+ */
+export async function readServedBlock(
+  served: Served,
+  path: string,
+  index: number,
+): Promise<Uint8Array | "absent" | "changed" | Error> {
+  const file = served.files.get(path);
+  if (!file || index >= blockCount(file.size, served.blockSize)) return "absent";
+  const offset = index * served.blockSize;
+  const length = Math.min(served.blockSize, file.size - offset);
+  try {
+    const real = await resolveInside(served.dir, served.realDir, path);
+    if (real === null) return "changed";
+    return await readBlockAt(real, file, offset, length);
+  } catch (error) {
+    if (error instanceof FileChangedError || error instanceof Deno.errors.NotFound) {
+      return "changed";
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/**
+ * Small files are hashed a few at a time: for them the cost is in the
+ * round trips of open/stat/read/close, not in the disk. Large files go one
+ * at a time, read sequentially into the shared buffer.
+ */
+const SMALL_FILE_CONCURRENCY = 8;
+
+async function hashOne(
+  scan: ScannedGame,
+  cache: HashCache,
+  file: SharedFile,
+  blockSize: number,
+  signal: AbortSignal,
+  buffer?: Uint8Array,
+): Promise<void> {
+  signal.throwIfAborted();
+  const real = await resolveInside(scan.dir, scan.realDir, file.path);
+  if (real === null) throw new FileChangedError(`${file.path} now resolves outside the game`);
+  const blocks = await hashFile(real, file, blockSize, { signal, buffer });
+  cache.set(file.path, file, blocks);
+}
+
+/**
+ * Hashes every file of `scan` that `cache` does not know, storing results as
+ * it goes (so an interrupted run keeps its progress). Rejects with
+ * {@linkcode FileChangedError} when a file no longer matches the scan or now
+ * resolves outside the game folder, and with the signal's reason on abort.
+ */
+export async function hashMissing(
+  scan: ScannedGame,
+  cache: HashCache,
+  blockSize: number,
+  signal: AbortSignal,
+  buffer: Uint8Array,
+): Promise<void> {
+  const missing = scan.files.filter((f) => !cache.get(f.path, f));
+  const small = missing.filter((f) => f.size <= blockSize);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < small.length && !failed) {
+      try {
+        await hashOne(scan, cache, small[next++]!, blockSize, signal);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  // allSettled: no read may still be running once this function has returned.
+  const results = await Promise.allSettled(Array.from({ length: SMALL_FILE_CONCURRENCY }, worker));
+  const rejected = results.find((r) => r.status === "rejected");
+  if (rejected) throw rejected.reason;
+  for (const file of missing) {
+    if (file.size > blockSize) await hashOne(scan, cache, file, blockSize, signal, buffer);
+  }
+}

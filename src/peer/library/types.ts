@@ -1,0 +1,55 @@
+/**
+ * The public shapes of the library service: its options and its answers to
+ * the runtime and to peers' requests.
+ *
+ * @module
+ */
+import type { EventLog } from "../events.ts";
+import type { Logger } from "../log.ts";
+
+export type { LocalGame } from "./view.ts";
+
+export interface LibraryOptions {
+  gamesDir: string;
+  stateDir: string;
+  /** @default {silentLogger} */
+  log?: Logger;
+  /** Receives "local-library-changed" on every revision and "library-hashed" per new manifest. */
+  events?: EventLog;
+  /** Fallback periodic rescan. @default {30_000} */
+  rescanIntervalMs?: number;
+  /** Watch-event debounce. @default {250} */
+  debounceMs?: number;
+  /** @default {LIMITS.blockSize} */
+  blockSize?: number;
+}
+
+export type ManifestAnswer =
+  | { ok: true; hash: string; version: string; bytes: Uint8Array }
+  | { ok: false; code: "not-found" | "busy"; message: string; retryAfterMs?: number };
+
+export type BlockAnswer =
+  | { ok: true; bytes: Uint8Array }
+  | {
+    ok: false;
+    code: "not-found" | "bad-request" | "busy";
+    message: string;
+    retryAfterMs?: number;
+  };
+
+export interface LibraryStatus {
+  gamesDir: string;
+  /** Why the games dir could not be read at the last full scan, or null. */
+  lastError: string | null;
+  /** Top-level names that are not game folders. */
+  ignored: string[];
+  /** Game folders known (downloaded or not). */
+  games: number;
+  /** Games queued for or being hashed, sorted. */
+  hashing: string[];
+}
+
+/** Suggested retry delay while a game is being hashed. */
+export const RETRY_HASHING_MS = 500;
+/** Suggested retry delay after a file changed under a served manifest: a rescan comes first. */
+export const RETRY_CHANGED_MS = 1000;
