@@ -1,0 +1,74 @@
+/**
+ * lanspread: one peer of a LAN game-sharing party. See README.md.
+ *
+ * @module
+ */
+import denoJson from "./deno.json" with { type: "json" };
+import { homeDir, parseCli, USAGE } from "./src/peer/cli.ts";
+import { createLogger, errorMessage } from "./src/peer/log.ts";
+import { Runtime } from "./src/peer/runtime.ts";
+import { type HarnessRecord, readLines, runHarness } from "./src/peer/harness.ts";
+
+const encoder = new TextEncoder();
+
+function fail(message: string, code: number): never {
+  Deno.stderr.writeSync(encoder.encode(`lanspread: ${message}\n`));
+  Deno.exit(code);
+}
+
+/** Writes harness records in order without blocking the event loop. */
+function stdoutWriter(): (record: HarnessRecord) => void {
+  let chain = Promise.resolve();
+  const writer = Deno.stdout.writable.getWriter();
+  return (record) => {
+    const bytes = encoder.encode(JSON.stringify(record) + "\n");
+    chain = chain.then(() => writer.write(bytes)).catch(() => {});
+  };
+}
+
+async function main(): Promise<number> {
+  const cli = parseCli(Deno.args, {
+    env: (name) => Deno.env.get(name),
+    homeDir: homeDir(),
+    hostname: Deno.hostname(),
+  });
+  if (cli.kind === "error") fail(`${cli.message} (see --help)`, 2);
+  if (cli.kind === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (cli.kind === "version") {
+    console.log(`lanspread ${denoJson.version}`);
+    return 0;
+  }
+  const options = cli.options;
+  const log = createLogger({ level: options.logLevel });
+  if (options.openParty) log.info("open party (no --party-key): every lanspread peer may join");
+  // Test hook: lets the integration tests run a peer of another protocol version.
+  const testVersion = Number(Deno.env.get("LANSPREAD_TEST_PROTOCOL_VERSION")) || undefined;
+  let runtime: Runtime;
+  try {
+    runtime = await Runtime.start({ ...options, log, protocolVersion: testVersion });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      fail(`UDP port ${options.port} is in use; choose another with --port`, 1);
+    }
+    fail(`cannot start: ${errorMessage(error)}`, 1);
+  }
+  const stop = () => runtime.stop();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, stop);
+    } catch {
+      // SIGTERM does not exist on Windows.
+    }
+  }
+  if (options.jsonl) {
+    runHarness({ runtime, lines: readLines(Deno.stdin.readable), write: stdoutWriter(), log })
+      .catch((error) => log.error(`harness: ${errorMessage(error)}`));
+  }
+  const { failed } = await runtime.finished;
+  return failed ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

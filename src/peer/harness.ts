@@ -1,0 +1,186 @@
+/**
+ * The JSONL harness (DESIGN §7): one JSON command per line in, one JSON
+ * record per line out. Commands run concurrently (a `wait-peers` does not
+ * hold up a `status`); each answer echoes the command's `id`. Every event of
+ * the log is written as it happens, starting with those already logged.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { LoggedEvent } from "./events.ts";
+import { errorMessage, type Logger } from "./log.ts";
+import { CommandError, type Runtime } from "./runtime.ts";
+
+/** Longest accepted command line; longer ones are refused, not buffered. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+/** What {@linkcode readLines} yields in place of a line over the limit. */
+export const TOO_LONG_LINE = "\u0000too long";
+
+const Id = z.union([z.string().max(200), z.number()]).optional();
+const Command = z.discriminatedUnion("cmd", [
+  z.object({ cmd: z.literal("status"), id: Id }),
+  z.object({ cmd: z.literal("list-peers"), id: Id }),
+  z.object({ cmd: z.literal("list-games"), id: Id }),
+  z.object({ cmd: z.literal("connect"), id: Id, addr: z.string().min(1).max(300) }),
+  z.object({
+    cmd: z.literal("download"),
+    id: Id,
+    game: z.string().min(1).max(64),
+    install: z.boolean().default(false),
+  }),
+  z.object({ cmd: z.literal("cancel"), id: Id, game: z.string().min(1).max(64) }),
+  z.object({ cmd: z.literal("install"), id: Id, game: z.string().min(1).max(64) }),
+  z.object({ cmd: z.literal("uninstall"), id: Id, game: z.string().min(1).max(64) }),
+  z.object({ cmd: z.literal("remove"), id: Id, game: z.string().min(1).max(64) }),
+  z.object({ cmd: z.literal("set-game-dir"), id: Id, path: z.string().min(1).max(4096) }),
+  z.object({
+    cmd: z.literal("wait-peers"),
+    id: Id,
+    count: z.number().int().min(0).max(10_000),
+    timeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
+  }),
+  z.object({ cmd: z.literal("shutdown"), id: Id }),
+]);
+type Command = z.infer<typeof Command>;
+
+export type HarnessRecord = Record<string, unknown>;
+
+export interface HarnessOptions {
+  runtime: Runtime;
+  lines: AsyncIterable<string>;
+  write: (record: HarnessRecord) => void;
+  log: Logger;
+}
+
+/** The record of an event: its name, its sequence number and its fields. */
+export function eventRecord(entry: LoggedEvent): HarnessRecord {
+  return { type: "event", event: entry.event, seq: entry.id, time: entry.time, ...entry.data };
+}
+
+/**
+ * Runs the harness until `shutdown` or the end of input (a driver that goes
+ * away takes its peer with it); both stop the runtime before resolving.
+ */
+export async function runHarness(options: HarnessOptions): Promise<void> {
+  const { runtime, write } = options;
+  for (const entry of runtime.events.since(0)) write(eventRecord(entry));
+  const unsubscribe = runtime.events.subscribe((entry) => write(eventRecord(entry)));
+  const pending = new Set<Promise<void>>();
+  try {
+    for await (const line of options.lines) {
+      if (!line.trim()) continue;
+      const job = handleLine(line, options);
+      pending.add(job);
+      job.finally(() => pending.delete(job));
+      if (isShutdown(line)) break;
+    }
+    await Promise.allSettled([...pending]);
+  } finally {
+    await runtime.stop();
+    unsubscribe();
+  }
+}
+
+function isShutdown(line: string): boolean {
+  try {
+    return JSON.parse(line)?.cmd === "shutdown";
+  } catch {
+    return false;
+  }
+}
+
+async function handleLine(line: string, options: HarnessOptions): Promise<void> {
+  const { write } = options;
+  if (line === TOO_LONG_LINE) {
+    write({
+      type: "error",
+      code: "bad-request",
+      message: `line longer than ${MAX_LINE_BYTES} bytes`,
+    });
+    return;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    write({ type: "error", code: "bad-request", message: "line is not JSON" });
+    return;
+  }
+  const rawCmd = typeof raw === "object" && raw !== null
+    ? (raw as { cmd?: unknown }).cmd
+    : undefined;
+  const rawId = typeof raw === "object" && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  const echo = {
+    ...(typeof rawCmd === "string" ? { cmd: rawCmd.slice(0, 64) } : {}),
+    ...(typeof rawId === "string" || typeof rawId === "number" ? { id: rawId } : {}),
+  };
+  const parsed = Command.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+    const message = typeof rawCmd === "string" && issue?.path[0] === "cmd"
+      ? `unknown command "${rawCmd.slice(0, 64)}"`
+      : `bad command: ${where}${issue?.message ?? "invalid"}`;
+    write({ type: "error", ...echo, code: "bad-request", message });
+    return;
+  }
+  try {
+    const result = await execute(parsed.data, options.runtime);
+    write({ type: "result", ...echo, ...result });
+  } catch (error) {
+    const code = error instanceof CommandError ? error.code : "internal";
+    if (code === "internal") options.log.error(`${parsed.data.cmd}: ${errorMessage(error)}`);
+    write({ type: "error", ...echo, code, message: errorMessage(error) });
+  }
+}
+
+async function execute(command: Command, runtime: Runtime): Promise<HarnessRecord> {
+  switch (command.cmd) {
+    case "status":
+      return runtime.status();
+    case "list-peers":
+      return { peers: runtime.listPeers() };
+    case "list-games":
+      return { games: runtime.listGames() };
+    case "connect": {
+      const peer = await runtime.connect(command.addr);
+      return { peerId: peer.peerId, name: peer.name, addr: peer.addr, state: peer.state };
+    }
+    case "wait-peers":
+      return { peers: await runtime.waitPeers(command.count, command.timeoutMs) };
+    case "set-game-dir":
+      await runtime.setGameDir(command.path);
+      return { gamesDir: runtime.status().gamesDir };
+    case "shutdown":
+      return {};
+    default:
+      throw new CommandError("unsupported", `"${command.cmd}" is not supported yet`);
+  }
+}
+
+/** Splits a text stream into lines, refusing (as one error line) any over the limit. */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes = MAX_LINE_BYTES,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let skipping = false;
+  for await (const chunk of stream) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline: number;
+    while ((newline = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (skipping) skipping = false;
+      else yield line;
+    }
+    if (buffer.length > maxBytes) {
+      // A line that never ends must not eat memory: refuse it, skip to its end.
+      if (!skipping) yield TOO_LONG_LINE;
+      skipping = true;
+      buffer = "";
+    }
+  }
+  if (buffer && !skipping) yield buffer;
+}

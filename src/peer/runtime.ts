@@ -1,0 +1,274 @@
+/**
+ * The composition root (DESIGN §6): builds every service of a peer, runs each
+ * under one AbortSignal with its supervision policy, and shuts down in order:
+ * stop dialling, goodbye to every peer, close the endpoint, stop the library,
+ * and resolve once every task has ended.
+ *
+ * Order at start matters: the QUIC listener is bound before anything dials
+ * or announces, so every address we hand out already answers (no cold-start
+ * race where a peer sees us before it can reach us).
+ *
+ * @module
+ */
+import { EventLog } from "./events.ts";
+import { errorMessage, type Logger } from "./log.ts";
+import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "./protocol.ts";
+import { Party } from "./party.ts";
+import { loadIdentity } from "./identity.ts";
+import { type HostPort, Transport } from "./transport.ts";
+import { Library } from "./library/mod.ts";
+import { ConnectError, PeerManager } from "./sync/manager.ts";
+import { Dialer } from "./sync/dialer.ts";
+import { formatAddr, parseAddr, type PeerView } from "./sync/peer_table.ts";
+import { Supervisor } from "./supervisor.ts";
+import { type GameView, mergeGames } from "./games_view.ts";
+import { abortable } from "./async.ts";
+
+/** Everything a peer is started with (the CLI fills it). */
+export interface RuntimeOptions {
+  gamesDir: string;
+  stateDir: string;
+  name: string;
+  /** Address the QUIC endpoint binds. */
+  host: string;
+  /** UDP port; 0 picks a free one. */
+  port: number;
+  partyKey: string;
+  /** Addresses to keep connected ("host:port"). */
+  connect: string[];
+  log: Logger;
+  /** @default {a new log} */
+  events?: EventLog;
+  /** Only tests speak another version. @default {PROTOCOL_VERSION} */
+  protocolVersion?: number;
+}
+
+/** A failure the harness reports with a code. */
+export class CommandError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+export class Runtime {
+  readonly events: EventLog;
+  readonly peerId: string;
+  readonly name: string;
+  readonly protocolVersion: number;
+  readonly library: Library;
+  readonly manager: PeerManager;
+  readonly dialer: Dialer;
+  readonly supervisor: Supervisor;
+  readonly transport: Transport;
+  /** Resolves once the runtime has stopped; `failed` when a required service died. */
+  readonly finished: Promise<{ failed: boolean }>;
+  #abort = new AbortController();
+  /** Aborted first at shutdown: nothing new is dialled while we say goodbye. */
+  #outbound = new AbortController();
+  #log: Logger;
+  #failed = false;
+  #stopping: Promise<void> | null = null;
+  #resolveFinished!: (value: { failed: boolean }) => void;
+
+  private constructor(
+    options: RuntimeOptions,
+    peerId: string,
+    transport: Transport,
+    library: Library,
+    events: EventLog,
+    manager: PeerManager,
+  ) {
+    this.events = events;
+    this.peerId = peerId;
+    this.name = options.name;
+    this.protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
+    this.transport = transport;
+    this.library = library;
+    this.manager = manager;
+    this.#log = options.log;
+    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
+    this.supervisor = new Supervisor({
+      events,
+      log: options.log.child("supervisor"),
+      onFatal: () => {
+        this.#failed = true;
+        this.stop();
+      },
+    });
+    this.dialer = new Dialer({
+      connect: (target, id, signal) => manager.connect(target, id, signal),
+      peers: () => manager.peers(),
+      log: options.log.child("dial"),
+    });
+  }
+
+  /** Starts a peer: identity, listener, library, peers. Throws if the port is taken. */
+  static async start(options: RuntimeOptions): Promise<Runtime> {
+    const events = options.events ?? new EventLog();
+    const version = options.protocolVersion ?? PROTOCOL_VERSION;
+    const targets = options.connect.map((a) => {
+      const parsed = parseAddr(a);
+      if (!parsed) throw new CommandError("bad-request", `not a host:port address: ${a}`);
+      return parsed;
+    });
+    const party = await Party.derive(options.partyKey);
+    const identity = await loadIdentity(options.stateDir, party);
+    const transport = Transport.bind({
+      hostname: options.host,
+      port: options.port,
+      keyPem: identity.keyPem,
+      certPem: identity.certPem,
+      caCertPem: party.caCertPem,
+      alpnProtocols: [alpnFor(version), ALPN_ANY_VERSION],
+    });
+    const library = new Library({
+      gamesDir: options.gamesDir,
+      stateDir: options.stateDir,
+      log: options.log.child("library"),
+      events,
+    });
+    const advertised = formatAddr(options.host, transport.addr.port);
+    const manager = new PeerManager({
+      local: {
+        peerId: identity.peerId,
+        name: options.name,
+        addr: advertised,
+        protocolVersion: version,
+        party,
+        snapshot: () => library.snapshot(),
+      },
+      transport,
+      library,
+      events,
+      log: options.log.child("peers"),
+    });
+    const runtime = new Runtime(options, identity.peerId, transport, library, events, manager);
+    // The first scan completes before any hello, so peers get a real snapshot at once.
+    runtime.#startLibrary();
+    await library.ready;
+    events.emit("local-peer-ready", { peerId: identity.peerId, addr: runtime.addr });
+    options.log.info(
+      `peer ${options.name} (${identity.peerId}) listening on ${runtime.addr}, party ${party.fingerprint}`,
+    );
+    runtime.#startPeers(targets);
+    return runtime;
+  }
+
+  #startLibrary(): void {
+    const signal = this.#abort.signal;
+    this.supervisor.start("library", { kind: "best-effort" }, signal, (s) => this.library.run(s));
+  }
+
+  #startPeers(targets: HostPort[]): void {
+    const signal = this.#abort.signal;
+    const sup = this.supervisor;
+    sup.start("transport", { kind: "required" }, signal, (s) => this.manager.run(s));
+    for (const target of targets) this.dialer.add(target);
+    const outbound = AbortSignal.any([signal, this.#outbound.signal]);
+    sup.start("dialer", { kind: "restart", delayMs: 1_000 }, outbound, (s) => this.dialer.run(s));
+  }
+
+  /** The address others can reach us at ("host:port"). */
+  get addr(): string {
+    return formatAddr(displayHost(this.transport.addr.hostname), this.transport.addr.port);
+  }
+
+  status() {
+    const library = this.library.status();
+    return {
+      peerId: this.peerId,
+      name: this.name,
+      addr: this.addr,
+      gamesDir: library.gamesDir,
+      protocolVersion: this.protocolVersion,
+      library,
+      services: this.supervisor.status(),
+    };
+  }
+
+  listPeers(): PeerView[] {
+    return this.manager.peers();
+  }
+
+  listGames(): GameView[] {
+    const peers = this.manager.connected().map((r) => ({
+      peerId: r.peerId,
+      games: r.library.games,
+    }));
+    return mergeGames(this.library.games(), peers);
+  }
+
+  /** Connects to `addr` now and keeps it connected from then on. */
+  async connect(addr: string, signal?: AbortSignal): Promise<PeerView> {
+    const target = parseAddr(addr);
+    if (!target) throw new CommandError("bad-request", `not a host:port address: ${addr}`);
+    try {
+      const peer = await this.manager.connect(target, null, signal);
+      this.dialer.add(target, peer.peerId);
+      return peer;
+    } catch (error) {
+      if (error instanceof ConnectError) throw new CommandError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** Resolves once at least `count` peers are connected. */
+  async waitPeers(count: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerView[]> {
+    const connected = () => this.manager.peers().filter((p) => p.state === "connected");
+    if (connected().length >= count) return connected();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      await abortable(
+        this.events.waitFor(() => connected().length >= count, { signal: both }),
+        both,
+      );
+    } catch {
+      if (signal?.aborted) throw new CommandError("internal", "shutting down");
+      throw new CommandError(
+        "timeout",
+        `${connected().length} of ${count} peers connected after ${timeoutMs} ms`,
+      );
+    }
+    return connected();
+  }
+
+  async setGameDir(path: string): Promise<void> {
+    await this.library.setGamesDir(path);
+  }
+
+  /** Stops the peer (idempotent); resolves when every task has ended. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#outbound.abort(new Error("shutdown"));
+    try {
+      await this.manager.goodbyeAll("shutdown");
+    } catch (error) {
+      this.#log.warn(`goodbye failed: ${errorMessage(error)}`);
+    }
+    this.#abort.abort(new Error("shutdown"));
+    this.transport.close();
+    await this.supervisor.settled();
+    this.#resolveFinished({ failed: this.#failed });
+  }
+}
+
+/** A host others can dial: the bound one, or for a wildcard our first LAN address. */
+function displayHost(bound: string): string {
+  if (bound !== "0.0.0.0" && bound !== "::") return bound;
+  try {
+    const lan = Deno.networkInterfaces().find((i) => i.family === "IPv4" && !isLoopback(i.address));
+    return lan?.address ?? "127.0.0.1";
+  } catch {
+    return "127.0.0.1";
+  }
+}
+
+function isLoopback(address: string): boolean {
+  return address.startsWith("127.");
+}

@@ -1,0 +1,342 @@
+/**
+ * The peer manager: every connection to every peer, from TLS to goodbye.
+ *
+ * - One connection per peer pair. When two exist (both dialled at once), both
+ *   ends keep the one opened by the peer with the smaller id; between two of
+ *   the same opener the newer wins (the old one is from before a restart).
+ * - Libraries: a full snapshot in hello, then deltas pushed on change.
+ * - Liveness: pings only when a peer is idle; a silent peer is dropped.
+ * - Goodbye on shutdown, so others drop us at once.
+ *
+ * @module
+ */
+import type { EventLog } from "../events.ts";
+import { errorMessage, type Logger } from "../log.ts";
+import { CLOSE, errorResponse, type LibrarySnapshot, LIMITS, type Request } from "../protocol.ts";
+import { PARTY_SERVER_NAME, peerServerName } from "../party.ts";
+import type { CloseInfo, Connection, HostPort, Transport } from "../transport.ts";
+import { sleep } from "../async.ts";
+import { clientHello, type HandshakeResult, type LocalPeer, serverHello } from "./handshake.ts";
+import { Liveness } from "./liveness.ts";
+import {
+  type Initiator,
+  listenerAddr,
+  type PeerRecord,
+  type PeerView,
+  viewOf,
+} from "./peer_table.ts";
+import { type Reply, Session } from "./session.ts";
+import { type LibraryPort, serveBlock, serveManifest } from "./serve.ts";
+import { LibrarySync } from "./library_sync.ts";
+
+export interface PeerManagerOptions {
+  local: LocalPeer;
+  transport: Transport;
+  library: LibraryPort;
+  events: EventLog;
+  log: Logger;
+  /** @default {Date.now} */
+  now?: () => number;
+  /** How often liveness is checked. @default {250} */
+  livenessTickMs?: number;
+}
+
+/** Why {@linkcode PeerManager.connect} failed. */
+export class ConnectError extends Error {
+  constructor(
+    readonly code: "unreachable" | "unauthorized" | "version-mismatch",
+    message: string,
+  ) {
+    super(message);
+    this.name = "ConnectError";
+  }
+}
+
+const EMPTY: LibrarySnapshot = { rev: 0, games: [] };
+
+export class PeerManager {
+  #o: Required<PeerManagerOptions>;
+  #peers = new Map<string, PeerRecord>();
+  #sync: LibrarySync;
+  #pendingServes = new Set<Promise<unknown>>();
+  /** Every open connection, in any state, so shutdown can close them all. */
+  #sessions = new Set<Session>();
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(options: PeerManagerOptions) {
+    this.#o = { now: Date.now, livenessTickMs: 250, ...options };
+    this.#sync = new LibrarySync({
+      library: options.library,
+      events: options.events,
+      log: options.log,
+    });
+  }
+
+  get local(): LocalPeer {
+    return this.#o.local;
+  }
+
+  /** Peers as the harness lists them (peers that left are not listed). */
+  peers(): PeerView[] {
+    return [...this.#peers.values()].map(viewOf).sort((a, b) => a.peerId < b.peerId ? -1 : 1);
+  }
+
+  /** The live session of a connected peer, for requests (downloads). */
+  session(peerId: string): Session | null {
+    const record = this.#peers.get(peerId);
+    return record?.state === "connected" ? record.session : null;
+  }
+
+  /** Records of every connected peer (read-only use). */
+  connected(): PeerRecord[] {
+    return [...this.#peers.values()].filter((r) => r.state === "connected");
+  }
+
+  /** Accepts connections, checks liveness and pushes library changes until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    const unsubscribe = this.#o.library.onChange(() => {
+      for (const record of this.connected()) this.#sync.push(record);
+    });
+    const accepting = this.#o.transport.accept(
+      (conn) => this.#track(this.#inbound(conn, signal)),
+      (reason) => this.#refused("an incoming connection", reason),
+    );
+    try {
+      await Promise.race([accepting, this.#livenessLoop(signal)]);
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /** Dials `target` and completes hello; resolves with the peer once connected. */
+  async connect(target: HostPort, expectedId: string | null, signal?: AbortSignal) {
+    const serverName = expectedId ? peerServerName(expectedId) : PARTY_SERVER_NAME;
+    let conn: Connection;
+    try {
+      conn = await this.#o.transport.connect({ ...target, serverName, signal });
+    } catch (error) {
+      throw new ConnectError("unreachable", errorMessage(error));
+    }
+    const session = this.#session(conn);
+    const result = await clientHello(session, this.#o.local, expectedId, signal);
+    const record = this.#settle(session, result, "local");
+    if (result.kind === "incompatible") {
+      throw new ConnectError(
+        "version-mismatch",
+        incompatibleMessage(result.peer.protocolVersion, this.#o.local.protocolVersion),
+      );
+    }
+    if (!record) {
+      throw new ConnectError("unauthorized", result.kind === "refused" ? result.reason : "refused");
+    }
+    return viewOf(record);
+  }
+
+  /** Says goodbye to every peer (bounded wait), then closes every connection. */
+  async goodbyeAll(reason = "shutdown"): Promise<void> {
+    const records = [...this.#peers.values()];
+    const sessions = records.flatMap((r) => r.session ? [r.session] : []);
+    await Promise.allSettled(
+      sessions.map((s) => s.request({ type: "goodbye", reason }, { timeoutMs: 1_000 })),
+    );
+    for (const record of records) this.#lost(record, `we left (${reason})`, CLOSE.goodbye);
+    for (const session of this.#sessions) session.close(CLOSE.shutdown, reason);
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    await Promise.allSettled([...this.#pendingServes]);
+  }
+
+  #track(promise: Promise<unknown>): void {
+    this.#pendingServes.add(promise);
+    promise.finally(() => this.#pendingServes.delete(promise));
+  }
+
+  #session(conn: Connection): Session {
+    const session: Session = new Session(conn, {
+      log: this.#o.log,
+      onActivity: () => {
+        const record = this.#recordOf(session);
+        record?.liveness?.heard(this.#o.now());
+      },
+    });
+    this.#sessions.add(session);
+    session.closed.then(() => this.#sessions.delete(session));
+    return session;
+  }
+
+  #recordOf(session: Session): PeerRecord | undefined {
+    for (const record of this.#peers.values()) if (record.session === session) return record;
+    return undefined;
+  }
+
+  async #inbound(conn: Connection, signal: AbortSignal): Promise<void> {
+    const session = this.#session(conn);
+    const result = await serverHello(session, this.#o.local, signal);
+    this.#settle(session, result, "remote");
+  }
+
+  #refused(addr: string, reason: string): void {
+    this.#o.log.warn(`refused connection with ${addr}: ${reason}`);
+    this.#o.events.emit("peer-refused", { addr, reason });
+  }
+
+  /** Turns a finished handshake into a peer record (or a closed connection). */
+  #settle(session: Session, result: HandshakeResult, initiator: Initiator): PeerRecord | null {
+    const seen = `${session.remoteAddr.hostname}:${session.remoteAddr.port}`;
+    if (result.kind === "refused") {
+      this.#refused(seen, result.reason);
+      this.#closeSoon(session, CLOSE.unauthorized, result.reason.slice(0, 100));
+      return null;
+    }
+    if (result.peer.peerId === this.#o.local.peerId) {
+      session.close(CLOSE.duplicate, "connected to self");
+      return null;
+    }
+    const addr = listenerAddr(result.peer.addr, session.remoteAddr.hostname);
+    const existing = this.#peers.get(result.peer.peerId);
+    if (existing?.session && !this.#prefer(existing, initiator)) {
+      session.close(CLOSE.duplicate, "duplicate connection");
+      return existing;
+    }
+    const old = existing?.session;
+    const record: PeerRecord = {
+      peerId: result.peer.peerId,
+      name: result.peer.name,
+      addr,
+      state: result.kind === "ok" ? "connected" : "incompatible",
+      protocolVersion: result.peer.protocolVersion,
+      library: result.kind === "ok" ? result.library : EMPTY,
+      session,
+      initiator,
+      liveness: result.kind === "ok" ? new Liveness(this.#o.now()) : null,
+      sent: result.kind === "ok" ? result.sent : null,
+      pushing: false,
+      pushAgain: false,
+      connectedAt: this.#o.now(),
+      announced: existing?.announced ?? false,
+    };
+    this.#peers.set(record.peerId, record);
+    old?.close(CLOSE.duplicate, "replaced by a newer connection");
+    session.closed.then((info) => this.#closed(record, session, info));
+    if (result.kind === "incompatible") {
+      if (existing?.state === "incompatible") return record;
+      this.#o.log.warn(
+        `${record.name} (${record.peerId}) at ${addr} is incompatible: ${
+          incompatibleMessage(record.protocolVersion, this.#o.local.protocolVersion)
+        }`,
+      );
+      this.#o.events.emit("peer-incompatible", {
+        peerId: record.peerId,
+        name: record.name,
+        addr,
+        protocolVersion: record.protocolVersion,
+        ourProtocolVersion: this.#o.local.protocolVersion,
+      });
+      return record;
+    }
+    if (!record.announced) {
+      record.announced = true;
+      this.#o.log.info(`connected to ${record.name} (${record.peerId}) at ${addr}`);
+      this.#o.events.emit("peer-connected", { peerId: record.peerId, name: record.name, addr });
+    }
+    this.#track(session.serve((request) => this.#handle(record, request)));
+    this.#sync.push(record);
+    return record;
+  }
+
+  /**
+   * Closes after the peer had a moment to read our last answer: closing at
+   * once would discard it, and a refused peer deserves to know why.
+   */
+  #closeSoon(session: Session, code: number, reason: string): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1_000);
+      this.#timers.add(timer);
+    });
+    this.#track(
+      Promise.race([session.closed, grace]).then(() => {
+        clearTimeout(timer);
+        this.#timers.delete(timer!);
+        session.close(code, reason);
+      }),
+    );
+  }
+
+  /** True when a new connection opened by `initiator` should replace the existing one. */
+  #prefer(existing: PeerRecord, initiator: Initiator): boolean {
+    if (existing.initiator === initiator) return true;
+    const weAreSmaller = this.#o.local.peerId < existing.peerId;
+    return initiator === (weAreSmaller ? "local" : "remote");
+  }
+
+  #closed(record: PeerRecord, session: Session, info: CloseInfo): void {
+    if (this.#peers.get(record.peerId) !== record || record.session !== session) return;
+    const reason = `connection closed${info.reason ? `: ${info.reason}` : ""}`;
+    this.#o.log.debug(`connection to ${record.peerId} closed with code ${info.code}`);
+    if (info.code !== CLOSE.duplicate || record.state !== "connected") {
+      this.#lost(record, reason);
+      return;
+    }
+    // The peer keeps the other connection of the pair; wait for it to settle here too.
+    record.state = "connecting";
+    record.session = null;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (this.#peers.get(record.peerId) === record) this.#lost(record, reason);
+    }, LIMITS.helloTimeoutMs);
+    this.#timers.add(timer);
+  }
+
+  /** Forgets a peer; `code` null leaves closing the connection to the peer. */
+  #lost(record: PeerRecord, reason: string, code: number | null = CLOSE.normal): void {
+    if (this.#peers.get(record.peerId) !== record) return;
+    this.#peers.delete(record.peerId);
+    if (code !== null) record.session?.close(code, reason.slice(0, 100));
+    record.session = null;
+    this.#o.log.info(`lost ${record.name} (${record.peerId}): ${reason}`);
+    this.#o.events.emit("peer-lost", { peerId: record.peerId, reason });
+  }
+
+  async #handle(record: PeerRecord, request: Request): Promise<Reply> {
+    switch (request.type) {
+      case "ping":
+        return { message: { type: "pong" } };
+      case "goodbye":
+        // Drop the peer now; it closes the connection once it has our answer.
+        this.#lost(record, "goodbye", null);
+        return { message: { type: "ok" } };
+      case "library-delta":
+        this.#sync.receive(record, request.delta);
+        return { message: { type: "ok" } };
+      case "get-library":
+        return { message: { type: "library", library: this.#sync.snapshotFor(record) } };
+      case "get-manifest":
+        return await serveManifest(this.#o.library, request.game);
+      case "get-block":
+        return await serveBlock(this.#o.library, request.game, request.path, request.index);
+      default:
+        return { message: errorResponse("bad-request", "unknown request") };
+    }
+  }
+
+  async #livenessLoop(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(this.#o.livenessTickMs, signal).catch(() => {});
+      const now = this.#o.now();
+      for (const record of this.connected()) {
+        const action = record.liveness?.tick(now);
+        if (action === "dead") {
+          this.#lost(record, `timeout (silent for ${LIMITS.livenessTimeoutMs} ms)`);
+        } else if (action === "ping") {
+          record.session?.request({ type: "ping" }, { timeoutMs: LIMITS.livenessTimeoutMs })
+            .catch(() => {});
+        }
+      }
+    }
+  }
+}
+
+export function incompatibleMessage(theirs: number, ours: number): string {
+  return `peer speaks protocol version ${theirs}, we speak ${ours}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The table of known peers, keyed by peer id. A peer is recorded by its id
+ * and its advertised listener address, never by the ephemeral source address
+ * of an inbound connection (DESIGN §5).
+ *
+ * @module
+ */
+import type { LibrarySnapshot } from "../protocol.ts";
+import type { Liveness } from "./liveness.ts";
+import type { Session } from "./session.ts";
+
+export type PeerState = "connecting" | "connected" | "incompatible" | "unreachable";
+
+/** Who opened a connection: we did, or the peer did. */
+export type Initiator = "local" | "remote";
+
+/** Everything we hold about one peer. */
+export interface PeerRecord {
+  peerId: string;
+  name: string;
+  /** Listener address, "host:port". */
+  addr: string;
+  state: PeerState;
+  protocolVersion: number;
+  /** Their library as we last learned it. */
+  library: LibrarySnapshot;
+  session: Session | null;
+  initiator: Initiator;
+  liveness: Liveness | null;
+  /** Our library as they last received it (deltas are diffs from this). */
+  sent: LibrarySnapshot | null;
+  pushing: boolean;
+  pushAgain: boolean;
+  connectedAt: number;
+  /** peer-connected was emitted and no peer-lost since. */
+  announced: boolean;
+}
+
+/** What the harness and the web page show of a peer. */
+export interface PeerView {
+  peerId: string;
+  name: string;
+  addr: string;
+  state: PeerState;
+  protocolVersion: number;
+  rev: number;
+  /** Ids of the games the peer offers. */
+  games: string[];
+}
+
+export function viewOf(record: PeerRecord): PeerView {
+  return {
+    peerId: record.peerId,
+    name: record.name,
+    addr: record.addr,
+    state: record.state,
+    protocolVersion: record.protocolVersion,
+    rev: record.library.rev,
+    games: record.library.games.map((g) => g.id),
+  };
+}
+
+const WILDCARDS = new Set(["0.0.0.0", "::", "[::]", ""]);
+
+/** "host:port" with IPv6 hosts in brackets. */
+export function formatAddr(hostname: string, port: number): string {
+  const host = hostname.startsWith("::ffff:") && hostname.includes(".")
+    ? hostname.slice(7)
+    : hostname;
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Splits "host:port" (IPv6 hosts in brackets); null when malformed. */
+export function parseAddr(addr: string): { hostname: string; port: number } | null {
+  const match = addr.match(/^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/);
+  if (!match) return null;
+  const port = Number(match[3]);
+  const hostname = match[1] ?? match[2] ?? "";
+  if (!hostname || port < 1 || port > 65535) return null;
+  return { hostname, port };
+}
+
+/**
+ * The address to record for a peer: its advertised listener address, with a
+ * wildcard host ("listening everywhere") replaced by the address we see it at.
+ */
+export function listenerAddr(advertised: string, seenHost: string): string {
+  const parsed = parseAddr(advertised);
+  if (!parsed) return advertised;
+  if (WILDCARDS.has(parsed.hostname)) return formatAddr(seenHost, parsed.port);
+  return formatAddr(parsed.hostname, parsed.port);
+}

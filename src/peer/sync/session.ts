@@ -1,0 +1,216 @@
+/**
+ * Request/response over one connection: each request is one bidirectional
+ * stream carrying one request frame and one response frame (protocol.ts).
+ *
+ * A framing violation by the peer (bad length, oversized header, truncated
+ * frame) closes the whole connection: the stream can no longer be trusted
+ * and neither can the peer. A frame that is well-formed but not a valid
+ * message gets a `bad-request` error and the connection lives on.
+ *
+ * @module
+ */
+import { abortable } from "../async.ts";
+import { type Frame, FrameReader, FramingError, writeFrame } from "../framing.ts";
+import { CLOSE, describeIssues, errorResponse, LIMITS, Request, Response } from "../protocol.ts";
+import type { CloseInfo, Connection, HostPort, StreamPair } from "../transport.ts";
+import { errorMessage, type Logger, silentLogger } from "../log.ts";
+
+/** A response frame: validated header plus its payload, if any. */
+export interface Reply {
+  message: Response;
+  payload?: Uint8Array;
+}
+
+/** Serves one request; throws only for bugs (answered as `internal`). */
+export type Handler = (request: Request) => Promise<Reply>;
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** @default {LIMITS.requestTimeoutMs} */
+  timeoutMs?: number;
+}
+
+/** The request failed before a response arrived (timeout, reset, closed). */
+export class RequestError extends Error {
+  constructor(readonly code: "timeout" | "unreachable" | "bad-request", message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+export interface SessionOptions {
+  log?: Logger;
+  /** Called whenever anything arrives from the peer (liveness). */
+  onActivity?: () => void;
+}
+
+/** One connection, before and after hello. */
+export class Session {
+  readonly conn: Connection;
+  #incoming: ReadableStreamDefaultReader<StreamPair>;
+  #log: Logger;
+  #onActivity: () => void;
+
+  constructor(conn: Connection, options: SessionOptions = {}) {
+    this.conn = conn;
+    this.#incoming = conn.incomingStreams.getReader();
+    this.#log = options.log ?? silentLogger;
+    this.#onActivity = options.onActivity ?? (() => {});
+  }
+
+  get remoteAddr(): HostPort {
+    return this.conn.remoteAddr;
+  }
+
+  get closed(): Promise<CloseInfo> {
+    return this.conn.closed;
+  }
+
+  close(code: number, reason: string): void {
+    this.conn.close(code, reason);
+  }
+
+  /** Sends one frame on a new stream and returns the raw response frame. */
+  async exchange(
+    header: Record<string, unknown>,
+    options: RequestOptions = {},
+  ): Promise<Frame> {
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? LIMITS.requestTimeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let stream: StreamPair;
+    try {
+      stream = await abortable(
+        this.conn.openStream(),
+        signal,
+        (late) => late.writable.abort().catch(() => {}),
+      );
+    } catch (error) {
+      throw requestFailure(error, timeout);
+    }
+    const reader = new FrameReader(stream.readable);
+    const writer = stream.writable.getWriter();
+    const onAbort = () => {
+      reader.cancel(signal.reason);
+      writer.abort(signal.reason).catch(() => {});
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await writeFrame(writer, header);
+      await writer.close();
+      const frame = await reader.read();
+      if (!frame) throw new RequestError("unreachable", "peer closed the stream without answer");
+      this.#onActivity();
+      return frame;
+    } catch (error) {
+      if (error instanceof FramingError) {
+        this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
+        throw new RequestError("bad-request", `peer broke framing: ${error.message}`);
+      }
+      throw requestFailure(error, timeout);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      writer.releaseLock();
+    }
+  }
+
+  /** Sends a request and validates the response. */
+  async request(request: Request, options: RequestOptions = {}): Promise<Reply> {
+    const frame = await this.exchange(request, options);
+    const parsed = Response.safeParse(frame.header);
+    if (!parsed.success) {
+      throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
+    }
+    return { message: parsed.data, payload: frame.payload };
+  }
+
+  /** The next stream the peer opens, or null once the connection is gone. */
+  async nextStream(): Promise<StreamPair | null> {
+    try {
+      const { done, value } = await this.#incoming.read();
+      return done ? null : value;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Serves every stream the peer opens until the connection closes. */
+  async serve(handler: Handler): Promise<void> {
+    for (;;) {
+      const stream = await this.nextStream();
+      if (!stream) return;
+      this.#serveStream(stream, handler).catch((error) =>
+        this.#log.debug(`stream from ${this.#peerLabel()} ended: ${errorMessage(error)}`)
+      );
+    }
+  }
+
+  async #serveStream(stream: StreamPair, handler: Handler): Promise<void> {
+    const reader = new FrameReader(stream.readable);
+    let frame: Frame | null;
+    try {
+      // A stream that never delivers its request must not be held open forever.
+      const timeout = AbortSignal.timeout(LIMITS.requestTimeoutMs);
+      frame = await abortable(reader.read(), timeout, () => {}).catch(async (error) => {
+        if (!timeout.aborted) throw error;
+        await reader.cancel("request timeout");
+        return null;
+      });
+    } catch (error) {
+      if (error instanceof FramingError) {
+        this.#log.warn(`closing ${this.#peerLabel()}: framing violation: ${error.message}`);
+        this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
+        return;
+      }
+      throw error;
+    }
+    if (!frame) return;
+    this.#onActivity();
+    const reply = await this.#answer(frame, handler);
+    await respond(stream.writable, reply.message, reply.payload);
+    await reader.cancel();
+  }
+
+  async #answer(frame: Frame, handler: Handler): Promise<Reply> {
+    const parsed = Request.safeParse(frame.header);
+    if (!parsed.success) {
+      const type = typeof frame.header.type === "string" ? frame.header.type : "(none)";
+      return {
+        message: errorResponse(
+          "bad-request",
+          `invalid ${JSON.stringify(type.slice(0, 40))} request: ${describeIssues(parsed.error)}`,
+        ),
+      };
+    }
+    try {
+      return await handler(parsed.data);
+    } catch (error) {
+      this.#log.error(`handling ${parsed.data.type}: ${errorMessage(error)}`);
+      return { message: errorResponse("internal", "internal error") };
+    }
+  }
+
+  #peerLabel(): string {
+    return `${this.remoteAddr.hostname}:${this.remoteAddr.port}`;
+  }
+}
+
+/** Writes a reply frame and closes the stream's sending side. */
+export async function respond(
+  writable: WritableStream<Uint8Array>,
+  header: Record<string, unknown>,
+  payload?: Uint8Array,
+): Promise<void> {
+  const writer = writable.getWriter();
+  try {
+    await writeFrame(writer, header, payload);
+    await writer.close();
+  } finally {
+    writer.releaseLock();
+  }
+}
+
+function requestFailure(error: unknown, timeout: AbortSignal): RequestError {
+  if (error instanceof RequestError) return error;
+  if (timeout.aborted) return new RequestError("timeout", "request timed out");
+  return new RequestError("unreachable", errorMessage(error));
+}
