@@ -1,0 +1,54 @@
+/**
+ * Fixture libraries on real disk: game folders with version.ini, game.json
+ * and files of chosen sizes, in temporary folders the tests remove.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+
+export interface GameSpec {
+  id: string;
+  version?: string | null;
+  name?: string;
+  /** Relative path -> size in bytes (content is deterministic per path). */
+  files?: Record<string, number>;
+}
+
+/** Deterministic bytes for a file, so copies can be compared. */
+export function fileBytes(path: string, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = 0;
+  for (const ch of path) x = (x * 31 + ch.charCodeAt(0)) >>> 0;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+/** Writes one game folder into `gamesDir`. */
+export async function writeGame(gamesDir: string, spec: GameSpec): Promise<string> {
+  const dir = join(gamesDir, spec.id);
+  await Deno.mkdir(dir, { recursive: true });
+  if (spec.version !== null) {
+    await Deno.writeTextFile(join(dir, "version.ini"), spec.version ?? "1.0");
+  }
+  if (spec.name) {
+    await Deno.writeTextFile(join(dir, "game.json"), JSON.stringify({ name: spec.name }));
+  }
+  for (const [path, size] of Object.entries(spec.files ?? { "data.bin": 1024 })) {
+    await Deno.mkdir(dirname(join(dir, path)), { recursive: true });
+    await Deno.writeFile(join(dir, path), fileBytes(path, size));
+  }
+  return dir;
+}
+
+/** A temporary folder tree for one test, removed by `cleanup`. */
+export async function tempTree(prefix = "lanspread-test-") {
+  const root = await Deno.makeTempDir({ prefix });
+  return {
+    root,
+    path: (...parts: string[]) => join(root, ...parts),
+    cleanup: () => Deno.remove(root, { recursive: true }).catch(() => {}),
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * A peer under attack over real QUIC on loopback: a client that is a party
+ * member at the TLS level but breaks every rule of the protocol. The peer
+ * answers with the documented errors (or closes the offending connection)
+ * and keeps serving everyone else.
+ */
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { fileBytes, tempTree, writeGame } from "./fixtures.ts";
+import { createLogger } from "../src/peer/log.ts";
+import { Runtime } from "../src/peer/runtime.ts";
+import { loadIdentity } from "../src/peer/identity.ts";
+import { Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
+import { type Connection, Transport } from "../src/peer/transport.ts";
+import { alpnFor, LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
+import { Session } from "../src/peer/sync/session.ts";
+import { clientHello } from "../src/peer/sync/handshake.ts";
+import { FrameReader } from "../src/peer/framing.ts";
+
+const PARTY = "hostile test party";
+
+async function setup() {
+  const t = await tempTree();
+  const gamesDir = t.path("games");
+  await writeGame(gamesDir, {
+    id: "Quake",
+    version: "1.0",
+    files: { "pak0.pak": 3 * 1024 * 1024 + 17 },
+  });
+  await Deno.mkdir(join(gamesDir, "Quake", "local"), { recursive: true });
+  await Deno.writeTextFile(join(gamesDir, "Quake", "local", "save.dat"), "secret save");
+  const logs: string[] = [];
+  const runtime = await Runtime.start({
+    gamesDir,
+    stateDir: t.path("state"),
+    name: "target",
+    host: "127.0.0.1",
+    port: 0,
+    partyKey: PARTY,
+    connect: [],
+    log: createLogger({ level: "debug", sink: (line) => logs.push(line) }),
+  });
+  await runtime.events.waitFor((e) => e.event === "library-hashed", {
+    signal: AbortSignal.timeout(10_000),
+  }).catch(() => {});
+  const party = await Party.derive(PARTY);
+  const identity = await loadIdentity(t.path("client-state"), party);
+  const client = Transport.bind({
+    hostname: "127.0.0.1",
+    port: 0,
+    keyPem: identity.keyPem,
+    certPem: identity.certPem,
+    caCertPem: party.caCertPem,
+    alpnProtocols: [alpnFor(PROTOCOL_VERSION)],
+  });
+  const dial = () =>
+    client.connect({
+      hostname: "127.0.0.1",
+      port: runtime.transport.addr.port,
+      serverName: PARTY_SERVER_NAME,
+    });
+  const local = {
+    peerId: identity.peerId,
+    name: "attacker",
+    addr: `127.0.0.1:${client.addr.port}`,
+    protocolVersion: PROTOCOL_VERSION,
+    party,
+    snapshot: () => ({ rev: 0, games: [] }),
+  };
+  /** A connection past hello, as a new peer each time. */
+  let members = 0;
+  const member = async () => {
+    const session = new Session(await dial());
+    const fresh = await loadIdentity(t.path(`member-${members++}`), party);
+    const result = await clientHello(session, { ...local, peerId: fresh.peerId }, null);
+    assertEquals(result.kind, "ok", JSON.stringify(result));
+    return session;
+  };
+  const cleanup = async () => {
+    client.close();
+    await runtime.stop();
+    await t.cleanup();
+  };
+  return { runtime, client, dial, member, local, logs, cleanup, gamesDir };
+}
+
+/** Writes raw bytes on a new stream and returns the answer frame's header, or null when closed. */
+async function raw(conn: Connection, bytes: Uint8Array): Promise<Record<string, unknown> | null> {
+  try {
+    const stream = await conn.openStream();
+    const writer = stream.writable.getWriter();
+    await writer.write(bytes);
+    await writer.close();
+    const frame = await new FrameReader(stream.readable).read();
+    return frame?.header ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function frameBytes(header: unknown, declaredLength?: number): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(4 + json.length);
+  new DataView(out.buffer).setUint32(0, declaredLength ?? json.length);
+  out.set(json, 4);
+  return out;
+}
+
+async function isClosed(conn: Connection, withinMs = 3_000): Promise<boolean> {
+  const timeout = new Promise<false>((r) => setTimeout(() => r(false), withinMs));
+  return await Promise.race([conn.closed.then(() => true), timeout]);
+}
+
+Deno.test("nothing is served before a valid hello, and a wrong party proof is refused", async () => {
+  const s = await setup();
+  try {
+    const early = await s.dial();
+    const answer = await raw(early, frameBytes({ type: "get-library" }));
+    assertEquals(answer?.type, "error");
+    assertEquals(answer?.code, "bad-request");
+    assert(!("library" in (answer ?? {})));
+    assert(await isClosed(early), "connection closed after a request before hello");
+
+    const outsider = { ...s.local, party: await Party.derive("not the party") };
+    const session = new Session(await s.dial());
+    const result = await clientHello(session, outsider, null);
+    assertEquals(result.kind, "refused");
+    assertMatch((result as { reason: string }).reason, /unauthorized: party proof failed/);
+    assert(await isClosed(session.conn));
+    assertEquals(s.runtime.listPeers(), []);
+    assert(
+      s.logs.some((l) => /refused connection .*party proof failed/.test(l)),
+      s.logs.join("\n"),
+    );
+  } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("bad requests get documented errors and the connection lives on", async () => {
+  const s = await setup();
+  try {
+    const session = await s.member();
+    const ask = async (request: Record<string, unknown>) =>
+      (await session.exchange(request)).header;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ type: "launch-missiles" }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "../../etc/passwd", index: 0 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "/etc/passwd", index: 0 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "C:/Windows/win.ini", index: 0 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "a\\..\\..\\x", index: 0 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "local/save.dat", index: 0 }, "bad-request"],
+      [{ type: "get-block", game: "../Quake", path: "pak0.pak", index: 0 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: 99 }, "not-found"],
+      [{ type: "get-block", game: "Quake", path: "nope.pak", index: 0 }, "not-found"],
+      [{ type: "get-block", game: "Missing", path: "pak0.pak", index: 0 }, "not-found"],
+      [{ type: "get-manifest", game: "Missing" }, "not-found"],
+      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: -1 }, "bad-request"],
+    ];
+    for (const [request, code] of cases) {
+      const answer = await ask(request);
+      assertEquals([answer.type, answer.code], ["error", code], JSON.stringify(request));
+    }
+    // Still a healthy connection that serves real data.
+    assertEquals((await session.request({ type: "ping" })).message.type, "pong");
+    const block = await session.request({
+      type: "get-block",
+      game: "Quake",
+      path: "pak0.pak",
+      index: 3,
+    });
+    assertEquals(block.message.type, "block");
+    assertEquals(
+      block.payload,
+      fileBytes("pak0.pak", 3 * 1024 * 1024 + 17).subarray(3 * 1024 * 1024),
+    );
+    const manifest = await session.request({ type: "get-manifest", game: "Quake" });
+    assertEquals(manifest.message.type, "manifest");
+  } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("framing violations close only the offending connection", async () => {
+  const s = await setup();
+  try {
+    const bystander = await s.member();
+    const violations = [
+      frameBytes({ type: "ping" }, LIMITS.maxHeaderBytes + 1), // oversized header
+      frameBytes({ type: "ping", payload: LIMITS.maxPayloadBytes + 1 }), // oversized payload
+      new TextEncoder().encode("\x00\x00\x00\x05{nope"), // not JSON
+      frameBytes({ type: "ping" }).subarray(0, 7), // truncated
+    ];
+    for (const bytes of violations) {
+      const attacker = await s.member();
+      const answer = await raw(attacker.conn, bytes);
+      assertEquals(answer, null, "no answer to a framing violation");
+      assert(await isClosed(attacker.conn), "offending connection closed");
+      assertEquals((await bystander.request({ type: "ping" })).message.type, "pong");
+    }
+  } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("fuzz: random and truncated frames never disturb the peer", async () => {
+  const s = await setup();
+  try {
+    const valid = frameBytes({ type: "get-block", game: "Quake", path: "pak0.pak", index: 0 });
+    let session = await s.member();
+    const deadline = Date.now() + 15_000;
+    let closed = 0;
+    for (let i = 0; i < 60 && Date.now() < deadline; i++) {
+      const bytes = i % 2
+        ? crypto.getRandomValues(new Uint8Array(1 + (i * 7) % 40))
+        : valid.slice(0, (i * 13) % valid.length);
+      if (i % 4 === 0 && bytes.length > 4) bytes[4 + (i % (bytes.length - 4))] = 0x00;
+      const answer = await raw(session.conn, bytes);
+      if (answer === null || await isClosed(session.conn, 50)) {
+        closed++;
+        session = await s.member();
+      } else {
+        assertEquals(answer.type, "error");
+      }
+    }
+    assert(closed > 0, "some fuzz cases broke framing");
+    const check = await s.member();
+    assertEquals((await check.request({ type: "ping" })).message.type, "pong");
+    assertEquals(s.runtime.supervisor.status().transport?.state, "running");
+  } finally {
+    await s.cleanup();
+  }
+});
