@@ -1,0 +1,200 @@
+/**
+ * Peer-core benchmarks (issue 2): get-block throughput of a 1 GiB file
+ * between two peers on loopback beside the raw Deno QUIC ceiling measured in
+ * the same run, hello handshake time, and the peers' resident memory.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { PeerProcess, ROOT } from "../tests/peer_process.ts";
+import { tempTree } from "../tests/fixtures.ts";
+import { createLogger } from "../src/peer/log.ts";
+import { Runtime } from "../src/peer/runtime.ts";
+import { loadIdentity } from "../src/peer/identity.ts";
+import { DEFAULT_PARTY_KEY, Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
+import { Transport } from "../src/peer/transport.ts";
+import { alpnFor, LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
+import { Session } from "../src/peer/sync/session.ts";
+import { clientHello } from "../src/peer/sync/handshake.ts";
+import { connectRaw, pullRaw } from "./quic_raw.ts";
+
+const GiB = 1024 * 1024 * 1024;
+
+/** Resident and peak resident memory of a process, in MB (Linux). */
+export async function memoryOf(pid: number): Promise<{ rss: number; peak: number } | null> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? 0);
+    return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+/** Writes a file of `size` bytes of incompressible data. */
+export async function writeBigFile(path: string, size: number): Promise<void> {
+  const chunk = new Uint8Array(4 * 1024 * 1024);
+  for (let i = 0; i < chunk.length; i += 65536) {
+    crypto.getRandomValues(chunk.subarray(i, i + 65536));
+  }
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    for (let written = 0; written < size; written += chunk.length) {
+      chunk[0] = written & 0xff; // blocks differ
+      await file.write(chunk.subarray(0, Math.min(chunk.length, size - written)));
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function rawCeiling(bytes: number): Promise<number> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--unstable-net",
+      "-A",
+      join(ROOT, "bench/quic_raw.ts"),
+      await Deno.makeTempDir(),
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("\n")) text += (await reader.read()).value ?? "";
+  const { port, ca } = JSON.parse(text);
+  const conn = await connectRaw(port, ca);
+  try {
+    await pullRaw(conn, 64 * 1024 * 1024, 1); // warm-up
+    const one = await pullRaw(conn, bytes, 1);
+    const many = await pullRaw(conn, bytes, 8);
+    return Math.max(one, many);
+  } finally {
+    conn.close();
+    child.kill("SIGKILL");
+    await child.status;
+    reader.cancel().catch(() => {});
+  }
+}
+
+/** Fetches every block of `path` with `window` requests in flight; returns MB/s. */
+async function pullBlocks(
+  session: Session,
+  game: string,
+  path: string,
+  size: number,
+  window: number,
+) {
+  const blocks = Math.ceil(size / LIMITS.blockSize);
+  let next = 0;
+  let bytes = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: window }, async () => {
+    while (next < blocks) {
+      const index = next++;
+      const reply = await session.request({ type: "get-block", game, path, index });
+      if (reply.message.type !== "block") throw new Error(JSON.stringify(reply.message));
+      bytes += reply.payload?.length ?? 0;
+    }
+  }));
+  if (bytes !== size) throw new Error(`got ${bytes} of ${size} bytes`);
+  return size / ((performance.now() - started) / 1000) / 1e6;
+}
+
+async function handshakeMs(port: number, rounds: number): Promise<number> {
+  const party = await Party.derive(DEFAULT_PARTY_KEY);
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const dir = await Deno.makeTempDir();
+    const id = await loadIdentity(dir, party);
+    const transport = Transport.bind({
+      hostname: "127.0.0.1",
+      port: 0,
+      keyPem: id.keyPem,
+      certPem: id.certPem,
+      caCertPem: party.caCertPem,
+      alpnProtocols: [alpnFor(PROTOCOL_VERSION)],
+    });
+    const started = performance.now();
+    const session = new Session(
+      await transport.connect({ hostname: "127.0.0.1", port, serverName: PARTY_SERVER_NAME }),
+    );
+    const local = {
+      peerId: id.peerId,
+      name: `hs${i}`,
+      addr: `127.0.0.1:${transport.addr.port}`,
+      protocolVersion: PROTOCOL_VERSION,
+      party,
+      snapshot: () => ({ rev: 0, games: [] }),
+    };
+    const result = await clientHello(session, local, null);
+    times.push(performance.now() - started);
+    if (result.kind !== "ok") throw new Error(JSON.stringify(result));
+    transport.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+export async function benchPeerCore(options: { bytes?: number } = {}): Promise<void> {
+  const size = options.bytes ?? GiB;
+  const t = await tempTree("lanspread-bench-");
+  const gamesDir = t.path("seed");
+  await Deno.mkdir(join(gamesDir, "Big"), { recursive: true });
+  await Deno.writeTextFile(join(gamesDir, "Big", "version.ini"), "1");
+  await writeBigFile(join(gamesDir, "Big", "big.bin"), size);
+  const seed = await PeerProcess.start({ name: "seed", gamesDir, stateDir: t.path("seed-state") });
+  const client = await Runtime.start({
+    gamesDir: t.path("client"),
+    stateDir: t.path("client-state"),
+    name: "client",
+    host: "127.0.0.1",
+    port: 0,
+    partyKey: DEFAULT_PARTY_KEY,
+    connect: [],
+    log: createLogger({ level: "warn" }),
+  });
+  try {
+    await seed.waitEvent("library-hashed", (e) => e.game === "Big", 120_000);
+    const peer = await client.connect(seed.addr);
+    const session = client.manager.session(peer.peerId)!;
+    const ceiling = await rawCeiling(size);
+    const rates = [];
+    for (const window of [8, 32]) {
+      rates.push([window, await pullBlocks(session, "Big", "big.bin", size, window)]);
+    }
+    const best = Math.max(...rates.map((r) => r[1]!));
+    const hs = await handshakeMs(Number(seed.addr.split(":")[1]), 15);
+    const seedMem = await memoryOf(seed.pid);
+    const clientMem = await memoryOf(Deno.pid);
+    console.log(`peer core: get-block of a ${(size / GiB).toFixed(2)} GiB file over loopback`);
+    console.log(`  raw Deno QUIC ceiling (same run)   ${ceiling.toFixed(0)} MB/s`);
+    for (const [window, rate] of rates) {
+      console.log(`  get-block, ${window} in flight         ${rate!.toFixed(0)} MB/s`);
+    }
+    console.log(
+      `  best / ceiling                     ${
+        (100 * best / ceiling).toFixed(0)
+      } % (target >= 80 %)`,
+    );
+    console.log(`  hello handshake (median of 15)     ${hs.toFixed(1)} ms (TLS + hello)`);
+    console.log(
+      `  seed RSS now / peak                ${seedMem?.rss.toFixed(0)} / ${
+        seedMem?.peak.toFixed(0)
+      } MB`,
+    );
+    console.log(
+      `  client RSS now / peak              ${clientMem?.rss.toFixed(0)} / ${
+        clientMem?.peak.toFixed(0)
+      } MB`,
+    );
+  } finally {
+    await client.stop();
+    await seed.shutdown();
+    await t.cleanup();
+  }
+}
+
+if (import.meta.main) await benchPeerCore();
