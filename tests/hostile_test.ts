@@ -156,6 +156,8 @@ Deno.test("bad requests get documented errors and the connection lives on", asyn
       [{ type: "get-block", game: "Missing", path: "pak0.pak", index: 0 }, "not-found"],
       [{ type: "get-manifest", game: "Missing" }, "not-found"],
       [{ type: "get-block", game: "Quake", path: "pak0.pak", index: -1 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: 0, count: 0 }, "bad-request"],
+      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: 0, count: 17 }, "bad-request"],
     ];
     for (const [request, code] of cases) {
       const answer = await ask(request);
@@ -173,6 +175,19 @@ Deno.test("bad requests get documented errors and the connection lives on", asyn
     assertEquals(
       block.payload,
       fileBytes("pak0.pak", 3 * 1024 * 1024 + 17).subarray(3 * 1024 * 1024),
+    );
+    // A run of blocks past the end of the file is cut short and says so.
+    const run = await session.request({
+      type: "get-block",
+      game: "Quake",
+      path: "pak0.pak",
+      index: 2,
+      count: 16,
+    });
+    assertEquals(run.message.type === "block" && run.message.count, 2);
+    assertEquals(
+      run.payload,
+      fileBytes("pak0.pak", 3 * 1024 * 1024 + 17).subarray(2 * 1024 * 1024),
     );
     const manifest = await session.request({ type: "get-manifest", game: "Quake" });
     assertEquals(manifest.message.type, "manifest");

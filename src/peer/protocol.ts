@@ -13,7 +13,7 @@
  * library-delta    -> ok
  * get-library      -> library
  * get-manifest     -> manifest + payload (canonical manifest JSON) | error busy
- * get-block        -> block + payload (raw bytes) | error
+ * get-block        -> block + payload (raw bytes of `count` blocks) | error
  * ```
  *
  * A connection offers a second ALPN, plain `lanspread`, that every version
@@ -45,8 +45,10 @@ export const LIMITS = {
   maxHeaderBytes: 4 * 1024 * 1024,
   /** Largest payload after a header: a manifest of a very large game. */
   maxPayloadBytes: 64 * 1024 * 1024,
-  /** Size of a hashed block; get-block answers at most this many bytes. */
+  /** Size of a hashed block. */
   blockSize: 1024 * 1024,
+  /** Consecutive blocks one get-block may ask for: few large streams beat many small ones. */
+  maxBlocksPerRequest: 16,
   /** Incoming bidirectional streams a peer may keep open on one connection. */
   maxStreamsInFlight: 128,
   /** Games in one library snapshot or delta. */
@@ -223,6 +225,8 @@ export const Request = z.discriminatedUnion("type", [
     game: GameId,
     path: z.string().min(1).max(LIMITS.maxPathLength),
     index: Count,
+    /** Consecutive blocks from `index`; the answer may hold fewer at the end of the file. */
+    count: z.number().int().min(1).max(LIMITS.maxBlocksPerRequest).optional(),
   }),
 ]);
 export type Request = z.infer<typeof Request>;
@@ -245,6 +249,8 @@ export const Response = z.discriminatedUnion("type", [
     game: GameId,
     path: z.string().min(1).max(LIMITS.maxPathLength),
     index: Count,
+    /** Blocks in the payload, back to back. */
+    count: z.number().int().min(1).max(LIMITS.maxBlocksPerRequest),
     payload: Count,
   }),
   ErrorMessage,

@@ -208,24 +208,28 @@ export class Library {
     return Promise.resolve({ ok: true, hash, version, bytes });
   }
 
-  async readBlock(game: string, path: string, index: number): Promise<BlockAnswer> {
+  /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
+  async readBlock(game: string, path: string, index: number, count = 1): Promise<BlockAnswer> {
     const bad = wirePathError(path);
     if (bad) return { ok: false, code: "bad-request", message: `bad path: ${bad}` };
     if (!Number.isSafeInteger(index) || index < 0) {
       return { ok: false, code: "bad-request", message: "bad block index" };
     }
+    if (!Number.isSafeInteger(count) || count < 1 || count > LIMITS.maxBlocksPerRequest) {
+      return { ok: false, code: "bad-request", message: "bad block count" };
+    }
     const entry = this.#offered(game);
     if (!entry) return notFound(`no game ${game}`);
     const served = entry.served;
     if (!served) return busy(`${game} is being hashed`, RETRY_HASHING_MS);
-    const block = await readServedBlock(served, path, index);
+    const block = await readServedBlock(served, path, index, count);
     if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
     if (block === "changed") {
       this.#watching.mark(new Set([game]));
       return busy(`${game}/${path} changed, rehash pending`, RETRY_CHANGED_MS);
     }
     if (block instanceof Error) return notFound(`cannot read ${game}/${path}: ${block.message}`);
-    return { ok: true, bytes: block };
+    return { ok: true, bytes: block, count: Math.ceil(block.length / served.blockSize) };
   }
 
   #offered(game: string): Entry | undefined {

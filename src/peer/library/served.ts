@@ -70,11 +70,13 @@ export async function readServedBlock(
   served: Served,
   path: string,
   index: number,
+  count = 1,
 ): Promise<Uint8Array | "absent" | "changed" | Error> {
   const file = served.files.get(path);
   if (!file || index >= blockCount(file.size, served.blockSize)) return "absent";
   const offset = index * served.blockSize;
-  const length = Math.min(served.blockSize, file.size - offset);
+  // A run past the end of the file is cut short: the answer says how many blocks it holds.
+  const length = Math.min(count * served.blockSize, file.size - offset);
   try {
     const real = await resolveInside(served.dir, served.realDir, path);
     if (real === null) return "changed";

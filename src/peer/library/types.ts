@@ -29,7 +29,8 @@ export type ManifestAnswer =
   | { ok: false; code: "not-found" | "busy"; message: string; retryAfterMs?: number };
 
 export type BlockAnswer =
-  | { ok: true; bytes: Uint8Array }
+  /** `count` blocks back to back (fewer than asked at the end of the file). */
+  | { ok: true; bytes: Uint8Array; count: number }
   | {
     ok: false;
     code: "not-found" | "bad-request" | "busy";

@@ -314,7 +314,7 @@ export class PeerManager {
       case "get-manifest":
         return await serveManifest(this.#o.library, request.game);
       case "get-block":
-        return await serveBlock(this.#o.library, request.game, request.path, request.index);
+        return await serveBlock(this.#o.library, request);
       default:
         return { message: errorResponse("bad-request", "unknown request") };
     }

@@ -6,27 +6,17 @@
  * @module
  */
 import { errorResponse, type LibraryDelta, type LibrarySnapshot } from "../protocol.ts";
+import type { BlockAnswer, ManifestAnswer } from "../library/mod.ts";
 import type { Reply } from "./session.ts";
 
-export type ManifestAnswer =
-  | { ok: true; hash: string; version: string; bytes: Uint8Array }
-  | { ok: false; code: "not-found" | "busy"; message: string; retryAfterMs?: number };
-
-export type BlockAnswer =
-  | { ok: true; bytes: Uint8Array }
-  | {
-    ok: false;
-    code: "not-found" | "bad-request" | "busy";
-    message: string;
-    retryAfterMs?: number;
-  };
+export type { BlockAnswer, ManifestAnswer };
 
 /** What the sync layer needs of the local library. */
 export interface LibraryPort {
   snapshot(): LibrarySnapshot;
   onChange(listener: (delta: LibraryDelta) => void): () => void;
   getManifest(game: string): Promise<ManifestAnswer>;
-  readBlock(game: string, path: string, index: number): Promise<BlockAnswer>;
+  readBlock(game: string, path: string, index: number, count?: number): Promise<BlockAnswer>;
 }
 
 function failure(answer: Extract<ManifestAnswer | BlockAnswer, { ok: false }>): Reply {
@@ -51,14 +41,20 @@ export async function serveManifest(library: LibraryPort, game: string): Promise
 
 export async function serveBlock(
   library: LibraryPort,
-  game: string,
-  path: string,
-  index: number,
+  request: { game: string; path: string; index: number; count?: number },
 ): Promise<Reply> {
-  const answer = await library.readBlock(game, path, index);
+  const { game, path, index, count = 1 } = request;
+  const answer = await library.readBlock(game, path, index, count);
   if (!answer.ok) return failure(answer);
   return {
-    message: { type: "block", game, path, index, payload: answer.bytes.length },
+    message: {
+      type: "block",
+      game,
+      path,
+      index,
+      count: answer.count,
+      payload: answer.bytes.length,
+    },
     payload: answer.bytes,
   };
 }
