@@ -159,7 +159,7 @@ export async function benchPeerCore(options: { bytes?: number } = {}): Promise<v
   });
   try {
     await seed.waitEvent("library-hashed", (e) => e.game === "Big", 120_000);
-    const peer = await client.connect(seed.addr);
+    const peer = await client.api.connect(seed.addr);
     const session = client.manager.session(peer.peerId)!;
     // Measured before and after, best kept: noise must not flatter the ratio.
     const ceilingBefore = await rawCeiling(size);

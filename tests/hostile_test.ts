@@ -127,7 +127,7 @@ Deno.test("nothing is served before a valid hello, and a wrong party proof is re
     assertEquals(result.kind, "refused");
     assertMatch((result as { reason: string }).reason, /unauthorized: party proof failed/);
     assert(await isClosed(session.conn));
-    assertEquals(s.runtime.listPeers(), []);
+    assertEquals(s.runtime.api.listPeers(), []);
     assert(
       s.logs.some((l) => /refused connection .*party proof failed/.test(l)),
       s.logs.join("\n"),

@@ -9,7 +9,9 @@
 import { z } from "zod";
 import type { LoggedEvent } from "./events.ts";
 import { errorMessage, type Logger } from "./log.ts";
-import { CommandError, type Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
+import { CommandError } from "./errors.ts";
+import type { PeerApi } from "./api.ts";
 
 /** Longest accepted command line; longer ones are refused, not buffered. */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -125,7 +127,7 @@ async function handleLine(line: string, options: HarnessOptions): Promise<void> 
     return;
   }
   try {
-    const result = await execute(parsed.data, options.runtime);
+    const result = await execute(parsed.data, options.runtime.api);
     write({ type: "result", ...echo, ...result });
   } catch (error) {
     const code = error instanceof CommandError ? error.code : "internal";
@@ -134,23 +136,23 @@ async function handleLine(line: string, options: HarnessOptions): Promise<void> 
   }
 }
 
-async function execute(command: Command, runtime: Runtime): Promise<HarnessRecord> {
+async function execute(command: Command, api: PeerApi): Promise<HarnessRecord> {
   switch (command.cmd) {
     case "status":
-      return runtime.status();
+      return api.status();
     case "list-peers":
-      return { peers: runtime.listPeers() };
+      return { peers: api.listPeers() };
     case "list-games":
-      return { games: runtime.listGames() };
+      return { games: api.listGames() };
     case "connect": {
-      const peer = await runtime.connect(command.addr);
+      const peer = await api.connect(command.addr);
       return { peerId: peer.peerId, name: peer.name, addr: peer.addr, state: peer.state };
     }
     case "wait-peers":
-      return { peers: await runtime.waitPeers(command.count, command.timeoutMs) };
+      return { peers: await api.waitPeers(command.count, command.timeoutMs) };
     case "set-game-dir":
-      await runtime.setGameDir(command.path);
-      return { gamesDir: runtime.status().gamesDir };
+      await api.setGameDir(command.path);
+      return { gamesDir: api.status().gamesDir };
     case "shutdown":
       return {};
     default:

@@ -17,12 +17,12 @@ import { Party } from "./party.ts";
 import { loadIdentity } from "./identity.ts";
 import { type HostPort, Transport } from "./transport.ts";
 import { Library } from "./library/mod.ts";
-import { ConnectError, PeerManager } from "./sync/manager.ts";
+import { PeerManager } from "./sync/manager.ts";
 import { Dialer } from "./sync/dialer.ts";
-import { formatAddr, parseAddr, type PeerView } from "./sync/peer_table.ts";
+import { formatAddr, parseAddr } from "./sync/peer_table.ts";
 import { Supervisor } from "./supervisor.ts";
-import { type GameView, mergeGames } from "./games_view.ts";
-import { abortable } from "./async.ts";
+import { CommandError } from "./errors.ts";
+import { PeerApi } from "./api.ts";
 
 /** Everything a peer is started with (the CLI fills it). */
 export interface RuntimeOptions {
@@ -43,14 +43,6 @@ export interface RuntimeOptions {
   protocolVersion?: number;
 }
 
-/** A failure the harness reports with a code. */
-export class CommandError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = "CommandError";
-  }
-}
-
 export class Runtime {
   readonly events: EventLog;
   readonly peerId: string;
@@ -61,6 +53,8 @@ export class Runtime {
   readonly dialer: Dialer;
   readonly supervisor: Supervisor;
   readonly transport: Transport;
+  /** The operations users ask for (harness, HTTP API). */
+  readonly api: PeerApi;
   /** Resolves once the runtime has stopped; `failed` when a required service died. */
   readonly finished: Promise<{ failed: boolean }>;
   #abort = new AbortController();
@@ -87,6 +81,7 @@ export class Runtime {
     this.library = library;
     this.manager = manager;
     this.#log = options.log;
+    this.api = new PeerApi(this);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     this.supervisor = new Supervisor({
       events,
@@ -185,57 +180,6 @@ export class Runtime {
       library,
       services: this.supervisor.status(),
     };
-  }
-
-  listPeers(): PeerView[] {
-    return this.manager.peers();
-  }
-
-  listGames(): GameView[] {
-    const peers = this.manager.connected().map((r) => ({
-      peerId: r.peerId,
-      games: r.library.games,
-    }));
-    return mergeGames(this.library.games(), peers);
-  }
-
-  /** Connects to `addr` now and keeps it connected from then on. */
-  async connect(addr: string, signal?: AbortSignal): Promise<PeerView> {
-    const target = parseAddr(addr);
-    if (!target) throw new CommandError("bad-request", `not a host:port address: ${addr}`);
-    try {
-      const peer = await this.manager.connect(target, null, signal);
-      this.dialer.add(target, peer.peerId);
-      return peer;
-    } catch (error) {
-      if (error instanceof ConnectError) throw new CommandError(error.code, error.message);
-      throw error;
-    }
-  }
-
-  /** Resolves once at least `count` peers are connected. */
-  async waitPeers(count: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerView[]> {
-    const connected = () => this.manager.peers().filter((p) => p.state === "connected");
-    if (connected().length >= count) return connected();
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    try {
-      await abortable(
-        this.events.waitFor(() => connected().length >= count, { signal: both }),
-        both,
-      );
-    } catch {
-      if (signal?.aborted) throw new CommandError("internal", "shutting down");
-      throw new CommandError(
-        "timeout",
-        `${connected().length} of ${count} peers connected after ${timeoutMs} ms`,
-      );
-    }
-    return connected();
-  }
-
-  async setGameDir(path: string): Promise<void> {
-    await this.library.setGamesDir(path);
   }
 
   /** Stops the peer (idempotent); resolves when every task has ended. */

@@ -1,0 +1,76 @@
+/**
+ * What a user can ask of a peer: the operations behind the JSONL harness
+ * (and the HTTP API to come). Each either returns data or throws a
+ * {@linkcode CommandError} with a code the caller can act on.
+ *
+ * @module
+ */
+import { abortable } from "./async.ts";
+import { CommandError } from "./errors.ts";
+import { type GameView, mergeGames } from "./games_view.ts";
+import type { Runtime } from "./runtime.ts";
+import { ConnectError } from "./sync/manager.ts";
+import { parseAddr, type PeerView } from "./sync/peer_table.ts";
+
+export class PeerApi {
+  readonly runtime: Runtime;
+
+  constructor(runtime: Runtime) {
+    this.runtime = runtime;
+  }
+
+  status() {
+    return this.runtime.status();
+  }
+
+  listPeers(): PeerView[] {
+    return this.runtime.manager.peers();
+  }
+
+  listGames(): GameView[] {
+    const peers = this.runtime.manager.connected().map((r) => ({
+      peerId: r.peerId,
+      games: r.library.games,
+    }));
+    return mergeGames(this.runtime.library.games(), peers);
+  }
+
+  /** Connects to `addr` now and keeps it connected from then on. */
+  async connect(addr: string, signal?: AbortSignal): Promise<PeerView> {
+    const target = parseAddr(addr);
+    if (!target) throw new CommandError("bad-request", `not a host:port address: ${addr}`);
+    try {
+      const peer = await this.runtime.manager.connect(target, null, signal);
+      this.runtime.dialer.add(target, peer.peerId);
+      return peer;
+    } catch (error) {
+      if (error instanceof ConnectError) throw new CommandError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  /** Resolves once at least `count` peers are connected. */
+  async waitPeers(count: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerView[]> {
+    const connected = () => this.listPeers().filter((p) => p.state === "connected");
+    if (connected().length >= count) return connected();
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    try {
+      await abortable(
+        this.runtime.events.waitFor(() => connected().length >= count, { signal: both }),
+        both,
+      );
+    } catch {
+      if (signal?.aborted) throw new CommandError("internal", "shutting down");
+      throw new CommandError(
+        "timeout",
+        `${connected().length} of ${count} peers connected after ${timeoutMs} ms`,
+      );
+    }
+    return connected();
+  }
+
+  async setGameDir(path: string): Promise<void> {
+    await this.runtime.library.setGamesDir(path);
+  }
+}
