@@ -107,6 +107,14 @@ export class MdnsNodeProcess {
     } catch { /* gone */ }
   }
 
+  /** Kills if still running and waits for everything to end (for `finally` blocks). */
+  async close(): Promise<void> {
+    this.kill();
+    await this.#writer.close().catch(() => {});
+    await this.#child.status;
+    await this.#reading;
+  }
+
   async #lines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
     let buffer = "";
     for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {

@@ -82,6 +82,12 @@ export interface TestbedOptions {
   nodes: number;
   /** First three octets of the /24. @default {"10.77.0"} */
   subnet?: string;
+  /**
+   * Add `224.0.0.0/4 dev eth0` in every namespace. Without it (and without a
+   * default route) the LAN looks like a gateway-less LAN-party switch.
+   * @default {true}
+   */
+  multicastRoute?: boolean;
 }
 
 const ROOT_PREFIX = "lsnet";
@@ -190,8 +196,10 @@ export async function createTestbed(options: TestbedOptions): Promise<Testbed> {
         await ip("-n", sw, "link", "set", `v${i}`, "master", "br0", "up");
         await ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
         await ip("-n", ns, "link", "set", "eth0", "up");
-        // mDNS needs a route for the multicast group (there is no default route).
-        await ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0");
+        // Multicast normally follows this route (there is no default route).
+        if (options.multicastRoute ?? true) {
+          await ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", "eth0");
+        }
       };
       await plug();
       const spawn = (cmd: string[], o: SpawnOptions = {}) => {
