@@ -18,6 +18,7 @@ import { clientHello } from "../src/peer/sync/handshake.ts";
 import { FrameReader } from "../src/peer/framing.ts";
 
 const PARTY = "hostile test party";
+const MiB = 1024 * 1024;
 
 async function setup() {
   const t = await tempTree();
@@ -25,7 +26,7 @@ async function setup() {
   await writeGame(gamesDir, {
     id: "Quake",
     version: "1.0",
-    files: { "pak0.pak": 3 * 1024 * 1024 + 17 },
+    files: { "pak0.pak": 3 * MiB + 17 },
   });
   await Deno.mkdir(join(gamesDir, "Quake", "local"), { recursive: true });
   await Deno.writeTextFile(join(gamesDir, "Quake", "local", "save.dat"), "secret save");
@@ -145,19 +146,61 @@ Deno.test("bad requests get documented errors and the connection lives on", asyn
       (await session.exchange(request)).header;
     const cases: [Record<string, unknown>, string][] = [
       [{ type: "launch-missiles" }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "../../etc/passwd", index: 0 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "/etc/passwd", index: 0 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "C:/Windows/win.ini", index: 0 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "a\\..\\..\\x", index: 0 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "local/save.dat", index: 0 }, "bad-request"],
-      [{ type: "get-block", game: "../Quake", path: "pak0.pak", index: 0 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: 99 }, "not-found"],
-      [{ type: "get-block", game: "Quake", path: "nope.pak", index: 0 }, "not-found"],
-      [{ type: "get-block", game: "Missing", path: "pak0.pak", index: 0 }, "not-found"],
+      [{
+        type: "get-block",
+        game: "Quake",
+        runs: [{ path: "../../etc/passwd", index: 0, count: 1 }],
+      }, "bad-request"],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "/etc/passwd", index: 0, count: 1 }] },
+        "bad-request",
+      ],
+      [{
+        type: "get-block",
+        game: "Quake",
+        runs: [{ path: "C:/Windows/win.ini", index: 0, count: 1 }],
+      }, "bad-request"],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "a\\..\\..\\x", index: 0, count: 1 }] },
+        "bad-request",
+      ],
+      [
+        {
+          type: "get-block",
+          game: "Quake",
+          runs: [{ path: "local/save.dat", index: 0, count: 1 }],
+        },
+        "bad-request",
+      ],
+      [
+        { type: "get-block", game: "../Quake", runs: [{ path: "pak0.pak", index: 0, count: 1 }] },
+        "bad-request",
+      ],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "pak0.pak", index: 99, count: 1 }] },
+        "not-found",
+      ],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "nope.pak", index: 0, count: 1 }] },
+        "not-found",
+      ],
+      [
+        { type: "get-block", game: "Missing", runs: [{ path: "pak0.pak", index: 0, count: 1 }] },
+        "not-found",
+      ],
       [{ type: "get-manifest", game: "Missing" }, "not-found"],
-      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: -1 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: 0, count: 0 }, "bad-request"],
-      [{ type: "get-block", game: "Quake", path: "pak0.pak", index: 0, count: 17 }, "bad-request"],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "pak0.pak", index: -1, count: 1 }] },
+        "bad-request",
+      ],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "pak0.pak", index: 0, count: 0 }] },
+        "bad-request",
+      ],
+      [
+        { type: "get-block", game: "Quake", runs: [{ path: "pak0.pak", index: 0, count: 17 }] },
+        "bad-request",
+      ],
     ];
     for (const [request, code] of cases) {
       const answer = await ask(request);
@@ -165,30 +208,39 @@ Deno.test("bad requests get documented errors and the connection lives on", asyn
     }
     // Still a healthy connection that serves real data.
     assertEquals((await session.request({ type: "ping" })).message.type, "pong");
+    const pak = fileBytes("pak0.pak", 3 * MiB + 17);
     const block = await session.request({
       type: "get-block",
       game: "Quake",
-      path: "pak0.pak",
-      index: 3,
+      runs: [{ path: "pak0.pak", index: 3, count: 1 }],
     });
     assertEquals(block.message.type, "block");
-    assertEquals(
-      block.payload,
-      fileBytes("pak0.pak", 3 * 1024 * 1024 + 17).subarray(3 * 1024 * 1024),
-    );
-    // A run of blocks past the end of the file is cut short and says so.
-    const run = await session.request({
+    assertEquals(block.payload, pak.subarray(3 * MiB));
+    // A run past the end of the file is cut short and says so; several runs share one answer.
+    const runs = await session.request({
       type: "get-block",
       game: "Quake",
-      path: "pak0.pak",
-      index: 2,
-      count: 16,
+      runs: [
+        { path: "pak0.pak", index: 2, count: 16 },
+        { path: "version.ini", index: 0, count: 1 },
+      ],
     });
-    assertEquals(run.message.type === "block" && run.message.count, 2);
     assertEquals(
-      run.payload,
-      fileBytes("pak0.pak", 3 * 1024 * 1024 + 17).subarray(2 * 1024 * 1024),
+      runs.message.type === "block" && runs.message.runs,
+      [
+        { path: "pak0.pak", index: 2, count: 2, bytes: MiB + 17 },
+        { path: "version.ini", index: 0, count: 1, bytes: 3 },
+      ],
     );
+    assertEquals(runs.payload?.subarray(0, MiB + 17), pak.subarray(2 * MiB));
+    assertEquals(new TextDecoder().decode(runs.payload?.subarray(MiB + 17)), "1.0");
+    // A bad path anywhere refuses the whole request.
+    const mixed = await ask({
+      type: "get-block",
+      game: "Quake",
+      runs: [{ path: "pak0.pak", index: 0, count: 1 }, { path: "../x", index: 0, count: 1 }],
+    });
+    assertEquals([mixed.type, mixed.code], ["error", "bad-request"]);
     const manifest = await session.request({ type: "get-manifest", game: "Quake" });
     assertEquals(manifest.message.type, "manifest");
   } finally {
@@ -221,7 +273,11 @@ Deno.test("framing violations close only the offending connection", async () => 
 Deno.test("fuzz: random and truncated frames never disturb the peer", async () => {
   const s = await setup();
   try {
-    const valid = frameBytes({ type: "get-block", game: "Quake", path: "pak0.pak", index: 0 });
+    const valid = frameBytes({
+      type: "get-block",
+      game: "Quake",
+      runs: [{ path: "pak0.pak", index: 0, count: 1 }],
+    });
     let session = await s.member();
     const deadline = Date.now() + 15_000;
     let closed = 0;

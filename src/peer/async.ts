@@ -52,3 +52,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** A counting semaphore: at most `size` holders; the others wait in order. */
+export class Slots {
+  #free: number;
+  #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** Waits for a slot; resolves with the function that gives it back (call it once). */
+  async take(): Promise<() => void> {
+    if (this.#free > 0) this.#free--;
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    let given = false;
+    return () => {
+      if (given) return;
+      given = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free++;
+    };
+  }
+
+  /** Takers waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+}

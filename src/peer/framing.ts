@@ -153,30 +153,33 @@ function parseHeader(bytes: Uint8Array): Record<string, unknown> {
 
 /**
  * Encodes one frame into the chunks to write: the prefixed header, then the
- * payload untouched (no copy of large blocks). Sets the header's `payload`.
+ * payload parts untouched (no copy of large blocks). Sets the header's
+ * `payload` to the parts' total length.
  */
 export function encodeFrame(
   header: Record<string, unknown>,
-  payload?: Uint8Array,
+  payload?: Uint8Array | Uint8Array[],
 ): Uint8Array[] {
-  const json = encoder.encode(JSON.stringify({ ...header, payload: payload?.length ?? 0 }));
+  const parts = payload === undefined ? [] : Array.isArray(payload) ? payload : [payload];
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const json = encoder.encode(JSON.stringify({ ...header, payload: length }));
   if (json.length > LIMITS.maxHeaderBytes) {
     throw new FramingError("too-large", `frame header of ${json.length} bytes is too large`);
   }
-  if (payload && payload.length > LIMITS.maxPayloadBytes) {
-    throw new FramingError("too-large", `payload of ${payload.length} bytes is too large`);
+  if (length > LIMITS.maxPayloadBytes) {
+    throw new FramingError("too-large", `payload of ${length} bytes is too large`);
   }
   const head = new Uint8Array(4 + json.length);
   new DataView(head.buffer).setUint32(0, json.length);
   head.set(json, 4);
-  return payload && payload.length > 0 ? [head, payload] : [head];
+  return [head, ...parts.filter((p) => p.length > 0)];
 }
 
 /** Writes one frame to a writer (waiting for backpressure). */
 export async function writeFrame(
   writer: WritableStreamDefaultWriter<Uint8Array>,
   header: Record<string, unknown>,
-  payload?: Uint8Array,
+  payload?: Uint8Array | Uint8Array[],
 ): Promise<void> {
   for (const chunk of encodeFrame(header, payload)) {
     await writer.ready;

@@ -13,7 +13,7 @@
  * library-delta    -> ok
  * get-library      -> library
  * get-manifest     -> manifest + payload (canonical manifest JSON) | error busy
- * get-block        -> block + payload (raw bytes of `count` blocks) | error
+ * get-block        -> block + payload (the runs' blocks back to back) | error
  * ```
  *
  * A connection offers a second ALPN, plain `lanspread`, that every version
@@ -47,8 +47,15 @@ export const LIMITS = {
   maxPayloadBytes: 64 * 1024 * 1024,
   /** Size of a hashed block. */
   blockSize: 1024 * 1024,
-  /** Consecutive blocks one get-block may ask for: few large streams beat many small ones. */
-  maxBlocksPerRequest: 16,
+  /** Consecutive blocks in one run of a get-block. */
+  maxBlocksPerRun: 16,
+  /** Runs in one get-block: small files travel many to a stream. */
+  maxRunsPerRequest: 64,
+  /**
+   * Largest get-block answer; runs that do not fit are left out. Few large
+   * streams beat many small ones on QUIC, and this bounds each one's memory.
+   */
+  maxBlockResponseBytes: 16 * 1024 * 1024,
   /** Incoming bidirectional streams a peer may keep open on one connection. */
   maxStreamsInFlight: 128,
   /** Games in one library snapshot or delta. */
@@ -213,6 +220,14 @@ export const ErrorMessage = z.object({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
+/** Consecutive blocks of one file; at the end of the file an answer holds fewer. */
+export const BlockRun = z.object({
+  path: z.string().min(1).max(LIMITS.maxPathLength),
+  index: Count,
+  count: z.number().int().min(1).max(LIMITS.maxBlocksPerRun),
+});
+export type BlockRun = z.infer<typeof BlockRun>;
+
 /** Requests a peer may send after hello. */
 export const Request = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ping") }),
@@ -223,10 +238,8 @@ export const Request = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("get-block"),
     game: GameId,
-    path: z.string().min(1).max(LIMITS.maxPathLength),
-    index: Count,
-    /** Consecutive blocks from `index`; the answer may hold fewer at the end of the file. */
-    count: z.number().int().min(1).max(LIMITS.maxBlocksPerRequest).optional(),
+    /** Runs of consecutive blocks, answered in order, as many as fit in one response. */
+    runs: z.array(BlockRun).min(1).max(LIMITS.maxRunsPerRequest),
   }),
 ]);
 export type Request = z.infer<typeof Request>;
@@ -247,10 +260,8 @@ export const Response = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("block"),
     game: GameId,
-    path: z.string().min(1).max(LIMITS.maxPathLength),
-    index: Count,
-    /** Blocks in the payload, back to back. */
-    count: z.number().int().min(1).max(LIMITS.maxBlocksPerRequest),
+    /** The runs in the payload, back to back: a prefix of those asked, each maybe cut short. */
+    runs: z.array(BlockRun.extend({ bytes: Count })).min(1).max(LIMITS.maxRunsPerRequest),
     payload: Count,
   }),
   ErrorMessage,

@@ -215,7 +215,7 @@ export class Library {
     if (!Number.isSafeInteger(index) || index < 0) {
       return { ok: false, code: "bad-request", message: "bad block index" };
     }
-    if (!Number.isSafeInteger(count) || count < 1 || count > LIMITS.maxBlocksPerRequest) {
+    if (!Number.isSafeInteger(count) || count < 1 || count > LIMITS.maxBlocksPerRun) {
       return { ok: false, code: "bad-request", message: "bad block count" };
     }
     const entry = this.#offered(game);

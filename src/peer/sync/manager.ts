@@ -15,7 +15,7 @@ import { errorMessage, type Logger } from "../log.ts";
 import { CLOSE, errorResponse, type LibrarySnapshot, LIMITS, type Request } from "../protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../transport.ts";
-import { sleep } from "../async.ts";
+import { sleep, Slots } from "../async.ts";
 import { clientHello, type HandshakeResult, type LocalPeer, serverHello } from "./handshake.ts";
 import { Liveness } from "./liveness.ts";
 import {
@@ -26,8 +26,9 @@ import {
   viewOf,
 } from "./peer_table.ts";
 import { type Reply, Session } from "./session.ts";
-import { type LibraryPort, serveBlock, serveManifest } from "./serve.ts";
+import { type LibraryPort, serveBlocks, serveManifest } from "./serve.ts";
 import { LibrarySync } from "./library_sync.ts";
+import { RateGate } from "../download/rate_limit.ts";
 
 export interface PeerManagerOptions {
   local: LocalPeer;
@@ -39,6 +40,10 @@ export interface PeerManagerOptions {
   now?: () => number;
   /** How often liveness is checked. @default {250} */
   livenessTickMs?: number;
+  /** Upload cap shared by all peers. @default {unlimited} */
+  uploadGate?: RateGate;
+  /** get-block answers sent to one peer at once; more wait their turn. @default {8} */
+  uploadsPerPeer?: number;
 }
 
 /** Why {@linkcode PeerManager.connect} failed. */
@@ -64,7 +69,14 @@ export class PeerManager {
   #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(options: PeerManagerOptions) {
-    this.#o = { now: Date.now, livenessTickMs: 250, ...options };
+    // `??`, not a spread: an option passed as undefined must not erase its default.
+    this.#o = {
+      ...options,
+      now: options.now ?? Date.now,
+      livenessTickMs: options.livenessTickMs ?? 250,
+      uploadGate: options.uploadGate ?? new RateGate(undefined),
+      uploadsPerPeer: options.uploadsPerPeer ?? 8,
+    };
     this.#sync = new LibrarySync({
       library: options.library,
       events: options.events,
@@ -214,6 +226,7 @@ export class PeerManager {
       pushAgain: false,
       connectedAt: this.#o.now(),
       announced: existing?.announced ?? false,
+      uploads: existing?.uploads ?? new Slots(this.#o.uploadsPerPeer),
     };
     this.#peers.set(record.peerId, record);
     old?.close(CLOSE.duplicate, "replaced by a newer connection");
@@ -314,9 +327,27 @@ export class PeerManager {
       case "get-manifest":
         return await serveManifest(this.#o.library, request.game);
       case "get-block":
-        return await serveBlock(this.#o.library, request);
+        return await this.#upload(record, request);
       default:
         return { message: errorResponse("bad-request", "unknown request") };
+    }
+  }
+
+  /** Serves a block within the per-peer upload slots and the global upload cap. */
+  async #upload(
+    record: PeerRecord,
+    request: Extract<Request, { type: "get-block" }>,
+  ): Promise<Reply> {
+    // Beyond the per-peer cap a request waits its turn: refusing it would make
+    // the downloader back off and leave the link idle.
+    const release = await record.uploads.take();
+    try {
+      const reply = await serveBlocks(this.#o.library, request);
+      if (reply.message.type === "block") await this.#o.uploadGate.pass(reply.message.payload);
+      return { ...reply, sent: release };
+    } catch (error) {
+      release();
+      throw error;
     }
   }
 

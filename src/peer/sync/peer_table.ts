@@ -6,6 +6,7 @@
  * @module
  */
 import type { LibrarySnapshot } from "../protocol.ts";
+import type { Slots } from "../async.ts";
 import type { Liveness } from "./liveness.ts";
 import type { Session } from "./session.ts";
 
@@ -34,6 +35,8 @@ export interface PeerRecord {
   connectedAt: number;
   /** peer-connected was emitted and no peer-lost since. */
   announced: boolean;
+  /** Slots for get-block answers being sent to this peer (the per-peer upload cap). */
+  uploads: Slots;
 }
 
 /** What the harness and the web page show of a peer. */

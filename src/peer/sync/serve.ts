@@ -1,11 +1,18 @@
 /**
- * Answers a peer's library requests (get-library, get-manifest, get-block)
+ * Answers a peer's library requests (get-manifest, get-block)
  * from the local library. Paths are checked by the library against the
  * current manifest, so only files it offers can ever be read.
  *
  * @module
  */
-import { errorResponse, type LibraryDelta, type LibrarySnapshot } from "../protocol.ts";
+import {
+  type BlockRun,
+  errorResponse,
+  type LibraryDelta,
+  type LibrarySnapshot,
+  LIMITS,
+} from "../protocol.ts";
+import { wirePathError } from "../library/mod.ts";
 import type { BlockAnswer, ManifestAnswer } from "../library/mod.ts";
 import type { Reply } from "./session.ts";
 
@@ -39,22 +46,36 @@ export async function serveManifest(library: LibraryPort, game: string): Promise
   };
 }
 
-export async function serveBlock(
+/**
+ * Answers the runs of a get-block in order, as many as fit in one response.
+ * A bad path anywhere refuses the whole request; a run that cannot be read
+ * ends the answer there (the peer asks for the rest again), and only when
+ * not even the first can be read is the answer an error.
+ */
+export async function serveBlocks(
   library: LibraryPort,
-  request: { game: string; path: string; index: number; count?: number },
+  request: { game: string; runs: BlockRun[] },
 ): Promise<Reply> {
-  const { game, path, index, count = 1 } = request;
-  const answer = await library.readBlock(game, path, index, count);
-  if (!answer.ok) return failure(answer);
-  return {
-    message: {
-      type: "block",
-      game,
-      path,
-      index,
+  const bad = request.runs.map((r) => wirePathError(r.path)).find((e) => e !== null);
+  if (bad) return { message: errorResponse("bad-request", `bad path: ${bad}`) };
+  const runs: (BlockRun & { bytes: number })[] = [];
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const run of request.runs) {
+    const answer = await library.readBlock(request.game, run.path, run.index, run.count);
+    if (!answer.ok) {
+      if (runs.length === 0) return failure(answer);
+      break;
+    }
+    if (runs.length > 0 && total + answer.bytes.length > LIMITS.maxBlockResponseBytes) break;
+    runs.push({
+      path: run.path,
+      index: run.index,
       count: answer.count,
-      payload: answer.bytes.length,
-    },
-    payload: answer.bytes,
-  };
+      bytes: answer.bytes.length,
+    });
+    parts.push(answer.bytes);
+    total += answer.bytes.length;
+  }
+  return { message: { type: "block", game: request.game, runs, payload: total }, payload: parts };
 }

@@ -18,7 +18,10 @@ import { errorMessage, type Logger, silentLogger } from "../log.ts";
 /** A response frame: validated header plus its payload, if any. */
 export interface Reply {
   message: Response;
-  payload?: Uint8Array;
+  /** Raw bytes after the header; parts are sent back to back without copying. */
+  payload?: Uint8Array | Uint8Array[];
+  /** Called once the reply is sent (or failed to send): ends an upload slot. */
+  sent?: () => void;
 }
 
 /** Serves one request; throws only for bugs (answered as `internal`). */
@@ -114,7 +117,10 @@ export class Session {
   }
 
   /** Sends a request and validates the response. */
-  async request(request: Request, options: RequestOptions = {}): Promise<Reply> {
+  async request(
+    request: Request,
+    options: RequestOptions = {},
+  ): Promise<{ message: Response; payload?: Uint8Array }> {
     const frame = await this.exchange(request, options);
     const parsed = Response.safeParse(frame.header);
     if (!parsed.success) {
@@ -166,7 +172,11 @@ export class Session {
     if (!frame) return;
     this.#onActivity();
     const reply = await this.#answer(frame, handler);
-    await respond(stream.writable, reply.message, reply.payload);
+    try {
+      await respond(stream.writable, reply.message, reply.payload);
+    } finally {
+      reply.sent?.();
+    }
     await reader.cancel();
   }
 
@@ -198,7 +208,7 @@ export class Session {
 export async function respond(
   writable: WritableStream<Uint8Array>,
   header: Record<string, unknown>,
-  payload?: Uint8Array,
+  payload?: Uint8Array | Uint8Array[],
 ): Promise<void> {
   const writer = writable.getWriter();
   try {
