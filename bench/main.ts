@@ -5,5 +5,7 @@
  * @module
  */
 import { benchPeerCore } from "./peer_bench.ts";
+import { benchDownloads } from "./download_bench.ts";
 
 await benchPeerCore();
+await benchDownloads();

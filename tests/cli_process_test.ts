@@ -67,7 +67,7 @@ Deno.test({
       assertMatch(String(tooLong!.message), /longer than/);
       // Later capabilities answer `unsupported`.
       const refusal = await assertRejects(
-        () => peer.command("download", { game: "Quake" }),
+        () => peer.command("install", { game: "Quake" }),
         HarnessError,
       );
       assertEquals(refusal.record.code, "unsupported");

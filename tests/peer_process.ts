@@ -29,6 +29,8 @@ export interface PeerProcessOptions {
   wrapper?: string[];
   /** Keep mDNS on (only inside network namespaces!). @default {false} */
   mdns?: boolean;
+  /** Flags for deno itself (e.g. --cpu-prof when profiling). */
+  denoFlags?: string[];
 }
 
 /** A command answered with an error record. */
@@ -61,6 +63,7 @@ export class PeerProcess {
       "run",
       "--unstable-net",
       "--allow-all",
+      ...(options.denoFlags ?? []),
       MAIN,
       "--jsonl",
       "--no-web",

@@ -27,12 +27,14 @@ export class PeerApi {
     return this.runtime.manager.peers();
   }
 
-  listGames(): GameView[] {
+  listGames(): (GameView & { downloading: boolean })[] {
     const peers = this.runtime.manager.connected().map((r) => ({
       peerId: r.peerId,
       games: r.library.games,
     }));
-    return mergeGames(this.runtime.library.games(), peers);
+    const downloading = new Set(this.runtime.downloads.games());
+    return mergeGames(this.runtime.library.games(), peers)
+      .map((g) => ({ ...g, downloading: downloading.has(g.id) }));
   }
 
   /** Connects to `addr` now and keeps it connected from then on. */
@@ -72,5 +74,19 @@ export class PeerApi {
 
   async setGameDir(path: string): Promise<void> {
     await this.runtime.library.setGamesDir(path);
+  }
+
+  /** Starts downloading `game` from every peer that offers its newest version. */
+  download(game: string, options: { install: boolean }) {
+    if (options.install) {
+      throw new CommandError("unsupported", "installing after a download is not supported yet");
+    }
+    const started = this.runtime.downloads.start(game, options);
+    return { game, ...started };
+  }
+
+  /** Cancels a download; its partial files are removed, the old version stays. */
+  async cancel(game: string): Promise<void> {
+    await this.runtime.downloads.cancel(game);
   }
 }

@@ -30,6 +30,10 @@ export interface CliOptions {
   webPort: number;
   jsonl: boolean;
   logLevel: LogLevel;
+  /** MB/s; undefined = unlimited. */
+  uploadLimit?: number;
+  downloadLimit?: number;
+  uploadsPerPeer: number;
 }
 
 export type CliResult =
@@ -60,6 +64,9 @@ Usage: lanspread [options]
   --no-mdns             do not discover peers or announce this one on the LAN
   --no-web              do not serve the web page
   --web-port N          TCP port of the web page (default: ${DEFAULT_WEB_PORT})
+  --upload-limit MB/S   cap on upload speed, all peers together (default: none)
+  --download-limit MB/S cap on download speed, all downloads together (default: none)
+  --uploads-per-peer N  blocks answers sent to one peer at once (default: 8)
   --jsonl               JSON lines harness on stdin/stdout (logs go to stderr)
   --log-level LEVEL     debug, info, warn, error or silent (default: info)
   --help                this text
@@ -78,6 +85,9 @@ const FLAGS = {
   "no-web": { type: "boolean" },
   "web-port": { type: "string" },
   jsonl: { type: "boolean" },
+  "upload-limit": { type: "string" },
+  "download-limit": { type: "string" },
+  "uploads-per-peer": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -89,6 +99,23 @@ function port(flag: string, value: string | undefined, fallback: number, min = 0
   if (value === undefined) return fallback;
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535 || Number(value) < min) {
     throw new CliError(`--${flag} must be a port number from ${min} to 65535, not "${value}"`);
+  }
+  return Number(value);
+}
+
+function rate(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > 100_000) {
+    throw new CliError(`--${flag} must be a speed in MB/s greater than 0, not "${value}"`);
+  }
+  return n;
+}
+
+function count(flag: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new CliError(`--${flag} must be a whole number from 1 to ${max}, not "${value}"`);
   }
   return Number(value);
 }
@@ -156,6 +183,9 @@ function build(values: Record<string, unknown>, ctx: CliContext): CliOptions {
     webPort: port("web-port", str("web-port"), DEFAULT_WEB_PORT, 1),
     jsonl: Boolean(values.jsonl),
     logLevel: level as LogLevel,
+    uploadLimit: rate("upload-limit", str("upload-limit")),
+    downloadLimit: rate("download-limit", str("download-limit")),
+    uploadsPerPeer: count("uploads-per-peer", str("uploads-per-peer"), 8, 1000),
   };
 }
 

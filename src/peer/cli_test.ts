@@ -55,7 +55,12 @@ Deno.test("every documented flag is accepted", () => {
     "--web-port=8080",
     "--jsonl",
     "--log-level=debug",
+    "--upload-limit=12.5",
+    "--download-limit",
+    "100",
+    "--uploads-per-peer=3",
   ]);
+  assertEquals([o.uploadLimit, o.downloadLimit, o.uploadsPerPeer], [12.5, 100, 3]);
   assertEquals(o.connect, ["127.0.0.1:1000", "[::1]:2000"]);
   assertEquals([o.port, o.webPort, o.host, o.name], [0, 8080, "127.0.0.1", "Alpha"]);
   assertEquals([o.mdns, o.web, o.jsonl, o.logLevel], [false, false, true, "debug"]);
@@ -79,6 +84,10 @@ Deno.test("bad flags and values are one-line errors", () => {
     [["--host", "a b"], /--host/],
     [["stray"], /stray|positional/i],
     [["--port"], /port/],
+    [["--upload-limit", "0"], /--upload-limit/],
+    [["--upload-limit", "fast"], /--upload-limit/],
+    [["--download-limit", "-5"], /--download-limit/],
+    [["--uploads-per-peer", "0"], /--uploads-per-peer/],
   ];
   for (const [args, pattern] of cases) {
     const message = error(args);

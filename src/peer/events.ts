@@ -26,7 +26,8 @@ export interface EventMap {
   "peer-library-changed": { peerId: string; rev: number };
   "local-library-changed": { rev: number };
   "library-hashed": { game: string; manifestHash: string };
-  "download-begin": { game: string; bytes: number; sources: string[] };
+  /** `resumedBytes`: verified before a restart, not fetched again. */
+  "download-begin": { game: string; bytes: number; sources: string[]; resumedBytes: number };
   "download-progress": {
     game: string;
     doneBytes: number;

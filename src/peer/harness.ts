@@ -153,6 +153,11 @@ async function execute(command: Command, api: PeerApi): Promise<HarnessRecord> {
     case "set-game-dir":
       await api.setGameDir(command.path);
       return { gamesDir: api.status().gamesDir };
+    case "download":
+      return api.download(command.game, { install: command.install });
+    case "cancel":
+      await api.cancel(command.game);
+      return { game: command.game };
     case "shutdown":
       return {};
     default:

@@ -1,8 +1,8 @@
 /**
  * The composition root (DESIGN §6): builds every service of a peer, runs each
  * under one AbortSignal with its supervision policy, and shuts down in order:
- * stop dialling, goodbye to every peer, close the endpoint, stop the library,
- * and resolve once every task has ended.
+ * stop dialling, stop downloads between blocks, goodbye to every peer, close
+ * the endpoint, stop the library, and resolve once every task has ended.
  *
  * Order at start matters: the QUIC listener is bound before anything dials
  * or announces, so every address we hand out already answers (no cold-start
@@ -23,6 +23,11 @@ import { formatAddr, parseAddr } from "./sync/peer_table.ts";
 import { Supervisor } from "./supervisor.ts";
 import { CommandError } from "./errors.ts";
 import { PeerApi } from "./api.ts";
+import { Downloads } from "./download/downloads.ts";
+import { recoverCommits } from "./download/commit.ts";
+import { peerSourceOf } from "./download/peer_source.ts";
+import { RateGate } from "./download/rate_limit.ts";
+import type { SchedulerOptions } from "./download/scheduler.ts";
 
 /** Everything a peer is started with (the CLI fills it). */
 export interface RuntimeOptions {
@@ -41,6 +46,14 @@ export interface RuntimeOptions {
   events?: EventLog;
   /** Only tests speak another version. @default {PROTOCOL_VERSION} */
   protocolVersion?: number;
+  /** Upload cap in MB/s shared by every peer. @default {unlimited} */
+  uploadLimit?: number;
+  /** Download cap in MB/s shared by every download. @default {unlimited} */
+  downloadLimit?: number;
+  /** Blocks answers sent to one peer at once. @default {8} */
+  uploadsPerPeer?: number;
+  /** Tuning of the download scheduler (tests and benchmarks). */
+  scheduler?: SchedulerOptions;
 }
 
 export class Runtime {
@@ -53,6 +66,7 @@ export class Runtime {
   readonly dialer: Dialer;
   readonly supervisor: Supervisor;
   readonly transport: Transport;
+  readonly downloads: Downloads;
   /** The operations users ask for (harness, HTTP API). */
   readonly api: PeerApi;
   /** Resolves once the runtime has stopped; `failed` when a required service died. */
@@ -72,6 +86,7 @@ export class Runtime {
     library: Library,
     events: EventLog,
     manager: PeerManager,
+    downloads: Downloads,
   ) {
     this.events = events;
     this.peerId = peerId;
@@ -80,6 +95,7 @@ export class Runtime {
     this.transport = transport;
     this.library = library;
     this.manager = manager;
+    this.downloads = downloads;
     this.#log = options.log;
     this.api = new PeerApi(this);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
@@ -117,6 +133,8 @@ export class Runtime {
       caCertPem: party.caCertPem,
       alpnProtocols: [alpnFor(version), ALPN_ANY_VERSION],
     });
+    // A commit a crash interrupted is finished before the library looks at the folder.
+    await recoverCommits(options.stateDir, options.gamesDir, options.log.child("download"));
     const library = new Library({
       gamesDir: options.gamesDir,
       stateDir: options.stateDir,
@@ -137,8 +155,30 @@ export class Runtime {
       library,
       events,
       log: options.log.child("peers"),
+      uploadGate: new RateGate(options.uploadLimit),
+      uploadsPerPeer: options.uploadsPerPeer,
     });
-    const runtime = new Runtime(options, identity.peerId, transport, library, events, manager);
+    const downloads = new Downloads({
+      gamesDir: () => library.gamesDir,
+      stateDir: options.stateDir,
+      peers: peerSourceOf(manager, events),
+      events,
+      log: options.log.child("download"),
+      gate: new RateGate(options.downloadLimit),
+      localVersion: (game) =>
+        library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
+      onCommitted: () => library.rescan(),
+      scheduler: options.scheduler,
+    });
+    const runtime = new Runtime(
+      options,
+      identity.peerId,
+      transport,
+      library,
+      events,
+      manager,
+      downloads,
+    );
     // The first scan completes before any hello, so peers get a real snapshot at once.
     runtime.#startLibrary();
     await library.ready;
@@ -147,6 +187,7 @@ export class Runtime {
       `peer ${options.name} (${identity.peerId}) listening on ${runtime.addr}, party ${party.fingerprint}`,
     );
     runtime.#startPeers(targets);
+    await downloads.resume();
     return runtime;
   }
 
@@ -190,6 +231,7 @@ export class Runtime {
 
   async #shutdown(): Promise<void> {
     this.#outbound.abort(new Error("shutdown"));
+    await this.downloads.stopAll();
     try {
       await this.manager.goodbyeAll("shutdown");
     } catch (error) {

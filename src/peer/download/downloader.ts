@@ -1,0 +1,452 @@
+/**
+ * One swarm download, from a chosen manifest to a committed game folder.
+ *
+ * The scheduler (pure) decides what to ask whom; this loop does the I/O:
+ * sends get-block runs, verifies every block against the manifest before
+ * writing it, records verified blocks in the state dir so a restart never
+ * fetches them again, follows sources as peers come and go (stalled when
+ * none is left, resumed when one returns), reports progress every 500 ms,
+ * and commits the verified files with `version.ini` last.
+ *
+ * Stopping is always between blocks: a block being written is finished
+ * first. `cancel` removes the partial files; `stop` (shutdown) keeps them for
+ * the next start.
+ *
+ * @module
+ */
+import type { EventLog } from "../events.ts";
+import { errorMessage, type Logger } from "../log.ts";
+import { type BlockRun, LIMITS, type Manifest } from "../protocol.ts";
+import { scanGame } from "../library/mod.ts";
+import { join } from "node:path";
+import { type Run, Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import { type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
+import { isDiskFull, Staging } from "./staging.ts";
+import { commit } from "./commit.ts";
+import { clearProgress, saveProgress } from "./progress.ts";
+import type { PeerSource } from "./sources.ts";
+import type { RateGate } from "./rate_limit.ts";
+import { ProgressMeter } from "./progress_meter.ts";
+
+export interface DownloadTarget {
+  game: string;
+  version: string;
+  manifestHash: string;
+  manifest: Manifest;
+  install: boolean;
+  /** Blocks verified and durable on disk (resume). */
+  verified: Set<number>;
+  /** Blocks verified and written before a restart, not known durable: hashed again. */
+  unconfirmed: Set<number>;
+}
+
+export interface DownloadDeps {
+  gamesDir: string;
+  stateDir: string;
+  peers: PeerSource;
+  events: EventLog;
+  log: Logger;
+  gate: RateGate;
+  /** Called once the new files are in place (the library rescans). */
+  onCommitted: () => Promise<void>;
+  scheduler?: SchedulerOptions;
+  /** @default {Date.now} */
+  now?: () => number;
+  /** @default {500} */
+  progressEveryMs?: number;
+}
+
+export type DownloadOutcome =
+  | { kind: "finished"; bytes: number; ms: number }
+  | { kind: "failed"; code: string; message: string }
+  | { kind: "cancelled" }
+  | { kind: "stopped" };
+
+class DownloadFailure extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** Unsaved verified bytes that trigger a save: bounds what a crash makes us fetch again. */
+const SAVE_EVERY_BYTES = 8 * 1024 * 1024;
+const SAVE_EVERY_MS = 250;
+/** How often written blocks are made durable (fsync), so a restart trusts them unhashed. */
+const FLUSH_EVERY_MS = 2_000;
+
+export class Download {
+  readonly target: DownloadTarget;
+  #d: DownloadDeps;
+  #plan: BlockPlan;
+  #scheduler!: Scheduler;
+  /** Verified blocks known flushed to disk; the rest of `verified` is only written. */
+  #durable: Set<number>;
+  #lastFlush = 0;
+  #staging: Staging;
+  #abort = new AbortController();
+  #mode: "run" | "cancel" | "stop" = "run";
+  #wake: (() => void) | null = null;
+  #inFlight = new Set<Promise<void>>();
+  #unsaved = 0;
+  #saving: Promise<void> | null = null;
+  #lastSave = 0;
+  #stalled = false;
+  #failure: DownloadFailure | null = null;
+  #now: () => number;
+
+  constructor(target: DownloadTarget, deps: DownloadDeps) {
+    this.target = target;
+    this.#d = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#plan = planBlocks(target.manifest);
+    this.#durable = new Set(target.verified);
+    this.#staging = new Staging(join(deps.gamesDir, target.game), target.manifest);
+  }
+
+  get game(): string {
+    return this.target.game;
+  }
+
+  /** Stops and removes the partial files (user cancel). */
+  cancel(): void {
+    this.#halt("cancel");
+  }
+
+  /** Stops and keeps the partial files for the next start (shutdown). */
+  stop(): void {
+    this.#halt("stop");
+  }
+
+  #halt(mode: "cancel" | "stop"): void {
+    if (this.#mode === "run") this.#mode = mode;
+    this.#abort.abort(new Error(mode));
+    this.#kick();
+  }
+
+  #kick(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** Runs to the end; never rejects. */
+  async run(): Promise<DownloadOutcome> {
+    const started = this.#now();
+    const { game } = this.target;
+    let unsubscribe = () => {};
+    let progress: ReturnType<typeof setInterval> | undefined;
+    try {
+      const fresh = this.target.verified.size + this.target.unconfirmed.size === 0;
+      await this.#staging.prepare(fresh);
+      await this.#confirm();
+      this.#scheduler = new Scheduler(this.#plan.blocks, this.target.verified, this.#d.scheduler);
+      const meter = new ProgressMeter(this.#scheduler.doneBytes(), started);
+      progress = setInterval(() => this.#progress(meter), this.#d.progressEveryMs ?? 500);
+      unsubscribe = this.#d.peers.onChange(() => this.#followSources());
+      this.#followSources();
+      this.#d.events.emit("download-begin", {
+        game,
+        bytes: this.#plan.totalBytes,
+        sources: this.#scheduler.sources(),
+        resumedBytes: this.#scheduler.doneBytes(),
+      });
+      await this.#loop();
+      if (this.#failure) throw this.#failure;
+      if (this.#mode !== "run") return await this.#halted();
+      await this.#finish();
+      const bytes = this.#plan.totalBytes;
+      return { kind: "finished", bytes, ms: this.#now() - started };
+    } catch (error) {
+      return await this.#failed(error);
+    } finally {
+      clearInterval(progress);
+      unsubscribe();
+      await this.#staging.close();
+    }
+  }
+
+  async #halted(): Promise<DownloadOutcome> {
+    if (this.#mode === "cancel") {
+      await this.#staging.remove();
+      await clearProgress(this.#d.stateDir, this.target.game);
+      return { kind: "cancelled" };
+    }
+    await this.#save();
+    return { kind: "stopped" };
+  }
+
+  async #failed(error: unknown): Promise<DownloadOutcome> {
+    this.#abort.abort(error);
+    await Promise.allSettled([...this.#inFlight]);
+    const failure = error instanceof DownloadFailure
+      ? error
+      : isDiskFull(error)
+      ? new DownloadFailure("disk-full", `disk full: ${errorMessage(error)}`)
+      : new DownloadFailure("io-error", errorMessage(error));
+    // Free the space and forget the attempt; the old version was never touched.
+    await this.#staging.remove().catch(() => {});
+    await clearProgress(this.#d.stateDir, this.target.game).catch(() => {});
+    return { kind: "failed", code: failure.code, message: failure.message };
+  }
+
+  /** Hashes again the blocks a crash may have lost (written, never flushed); keeps the good. */
+  async #confirm(): Promise<void> {
+    const { unconfirmed, verified, manifest } = this.target;
+    for (const id of unconfirmed) {
+      const spec = this.#plan.blocks[id];
+      if (!spec) continue;
+      const bytes = await this.#staging.read(spec.file, spec.index * manifest.blockSize, spec.size);
+      if (bytes && (await verifyRun(this.#plan, id, 1, bytes)).ok[0]) verified.add(id);
+    }
+    unconfirmed.clear();
+  }
+
+  /** Adds every peer that offers our exact manifest; removes those gone. */
+  #followSources(): void {
+    const now = this.#now();
+    const offering = new Set(
+      this.#d.peers.offers(this.target.game)
+        .filter((o) => o.manifestHash === this.target.manifestHash)
+        .map((o) => o.peerId),
+    );
+    for (const id of this.#scheduler.sources()) {
+      if (!offering.has(id)) this.#scheduler.removeSource(id, now);
+    }
+    for (const id of offering) this.#scheduler.addSource(id, now);
+    const none = this.#scheduler.sources().length === 0;
+    if (none && !this.#stalled && !this.#scheduler.isDone()) {
+      this.#stalled = true;
+      this.#d.events.emit("download-stalled", { game: this.target.game });
+    } else if (!none && this.#stalled) {
+      this.#stalled = false;
+      this.#d.events.emit("download-resumed", {
+        game: this.target.game,
+        sources: this.#scheduler.sources(),
+      });
+    }
+    this.#kick();
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#mode === "run" && !this.#failure && !this.#scheduler.isDone()) {
+      const now = this.#now();
+      this.#scheduler.tick(now);
+      for (const source of this.#scheduler.sources()) {
+        for (const batch of batches(this.#scheduler.next(source, now))) this.#send(batch);
+      }
+      // Woken by any completion or source change; the timeout drives tick().
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.#kick(), 250);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    await Promise.allSettled([...this.#inFlight]);
+    if (this.#unsaved > 0 && !this.#failure) await this.#save();
+  }
+
+  #send(batch: Run[]): void {
+    const job = this.#fetch(batch).catch((error) => {
+      this.#failure ??= error instanceof DownloadFailure
+        ? error
+        : isDiskFull(error)
+        ? new DownloadFailure("disk-full", `disk full: ${errorMessage(error)}`)
+        : new DownloadFailure("io-error", errorMessage(error));
+    }).finally(() => {
+      this.#inFlight.delete(job);
+      this.#kick();
+    });
+    this.#inFlight.add(job);
+  }
+
+  #wireRun(run: Run): BlockRun {
+    const spec = this.#plan.blocks[run.first]!;
+    return {
+      path: this.target.manifest.files[spec.file]!.path,
+      index: spec.index,
+      count: run.count,
+    };
+  }
+
+  /** Asks one source for a batch of runs (one stream) and settles each run. */
+  async #fetch(batch: Run[]): Promise<void> {
+    const now = () => this.#now();
+    const source = batch[0]!.source;
+    const session = this.#d.peers.session(source);
+    const failAll = () => batch.forEach((run) => this.#scheduler.fail(run.id, now()));
+    if (!session) return failAll();
+    const asked = batch.map((run) => this.#wireRun(run));
+    let reply;
+    try {
+      await this.#d.gate.pass(batch.reduce((n, r) => n + r.bytes, 0), this.#abort.signal);
+      reply = await session.request(
+        { type: "get-block", game: this.target.game, runs: asked },
+        { signal: this.#abort.signal },
+      );
+    } catch {
+      return failAll();
+    }
+    const m = reply.message;
+    if (m.type === "error" && m.code === "busy") {
+      return batch.forEach((run) => this.#scheduler.busy(run.id, now(), m.retryAfterMs ?? 500));
+    }
+    if (m.type !== "block") return failAll();
+    const payload = reply.payload ?? new Uint8Array(0);
+    let offset = 0;
+    for (const [i, run] of batch.entries()) {
+      const got = m.runs[i];
+      const want = asked[i]!;
+      if (!got || got.path !== want.path || got.index !== want.index || got.count > run.count) {
+        // Not in this answer (it was full, or the peer strayed): asked again later, no strike.
+        this.#scheduler.complete(run.id, [], now());
+        continue;
+      }
+      await this.#accept(run, got.count, payload.subarray(offset, offset + got.bytes));
+      offset += got.bytes;
+    }
+  }
+
+  /** Verifies a run's blocks, writes the good ones, then tells the scheduler. */
+  async #accept(run: Run, count: number, payload: Uint8Array): Promise<void> {
+    const { ok } = await verifyRun(this.#plan, run.first, count, payload);
+    await this.#writeVerified(run.first, ok, payload);
+    const result = this.#scheduler.complete(run.id, ok, this.#now());
+    for (const id of result.newlyDone) {
+      this.target.verified.add(id);
+      this.#unsaved += this.#plan.blocks[id]!.size;
+    }
+    if (ok.includes(false)) {
+      this.#d.log.warn(`${run.source} sent a corrupted block of ${this.target.game}; refetching`);
+    }
+    if (result.dropped) {
+      this.#d.events.emit("download-source-dropped", {
+        game: this.target.game,
+        peerId: result.dropped,
+        reason: "sent corrupted data twice",
+      });
+    }
+    this.#maybeSave();
+  }
+
+  /**
+   * Writes each stretch of consecutive good blocks with one write: a run is
+   * consecutive blocks of one file, so usually the whole payload goes at once.
+   */
+  async #writeVerified(first: number, ok: boolean[], payload: Uint8Array): Promise<void> {
+    const blockSize = this.target.manifest.blockSize;
+    const start = this.#plan.blocks[first]!;
+    let from = -1;
+    for (let i = 0; i <= ok.length; i++) {
+      const good = i < ok.length && ok[i] && !this.#scheduler.isDoneBlock(first + i);
+      if (good && from < 0) from = i;
+      if (good || from < 0) continue;
+      const bytes = payload.subarray(from * blockSize, Math.min(i * blockSize, payload.length));
+      await this.#staging.write(start.file, (start.index + from) * blockSize, bytes);
+      from = -1;
+    }
+  }
+
+  #maybeSave(): void {
+    if (this.#saving) return;
+    if (this.#unsaved < SAVE_EVERY_BYTES && this.#now() - this.#lastSave < SAVE_EVERY_MS) return;
+    this.#saving = this.#save().catch((error) => {
+      this.#failure ??= new DownloadFailure(
+        isDiskFull(error) ? "disk-full" : "io-error",
+        `cannot record progress: ${errorMessage(error)}`,
+      );
+    }).finally(() => {
+      this.#saving = null;
+    });
+  }
+
+  /**
+   * Records progress: blocks flushed before are `verified`, later ones
+   * `unconfirmed` (hashed again after a crash). Every FLUSH_EVERY_MS the
+   * staging files are flushed first, so the verified share keeps growing.
+   */
+  async #save(): Promise<void> {
+    await this.#saving; // one save at a time, or an older record could land last
+    const written = new Set(this.target.verified);
+    this.#unsaved = 0;
+    this.#lastSave = this.#now();
+    if (this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS) {
+      this.#lastFlush = this.#lastSave;
+      await this.#staging.flush();
+      this.#durable = written;
+    }
+    const unconfirmed = new Set([...written].filter((id) => !this.#durable.has(id)));
+    await saveProgress(this.#d.stateDir, {
+      ...this.target,
+      verified: this.#durable,
+      unconfirmed,
+      blocks: this.#plan.blocks.length,
+    });
+  }
+
+  #progress(meter: ProgressMeter): void {
+    if (this.#mode !== "run") return;
+    const done = this.#scheduler.doneBytes();
+    const total = this.#plan.totalBytes;
+    const rate = meter.sample(done, this.#now());
+    const active = this.#scheduler.sources().filter((s) => this.#scheduler.inFlightBytes(s) > 0);
+    this.#d.log.debug(
+      `window ${
+        this.#scheduler.sources().map((s) =>
+          `${s}: ${(this.#scheduler.inFlightBytes(s) / 1048576).toFixed(0)} MiB in flight, rate ${
+            (this.#scheduler.rate(s) / 1e6).toFixed(0)
+          } MB/s`
+        ).join("; ")
+      }; requests ${this.#inFlight.size}`,
+    );
+    this.#d.events.emit("download-progress", {
+      game: this.target.game,
+      doneBytes: done,
+      totalBytes: total,
+      bytesPerSecond: Math.round(rate),
+      activePeers: active.length,
+      etaSeconds: rate > 0 ? Math.ceil((total - done) / rate) : null,
+    });
+  }
+
+  async #finish(): Promise<void> {
+    await this.#staging.complete();
+    await this.#staging.close();
+    const { game, version, manifest } = this.target;
+    const gameDir = join(this.#d.gamesDir, game);
+    const wanted = new Set(manifest.files.map((f) => f.path));
+    const old = await scanGame(this.#d.gamesDir, game).catch(() => null);
+    const remove = (old?.files ?? []).map((f) => f.path).filter((p) => !wanted.has(p));
+    await commit(this.#d.stateDir, this.#d.gamesDir, {
+      v: 1,
+      game,
+      version,
+      files: manifest.files.map((f) => f.path),
+      remove,
+    });
+    await clearProgress(this.#d.stateDir, game);
+    this.#d.log.info(`${game} ${version} is in place at ${gameDir}`);
+    await this.#d.onCommitted();
+  }
+}
+
+/** Groups runs into get-block requests: up to the response size and run count limits. */
+function batches(runs: Run[]): Run[][] {
+  const out: Run[][] = [];
+  let current: Run[] = [];
+  let bytes = 0;
+  for (const run of runs) {
+    const full = current.length >= LIMITS.maxRunsPerRequest ||
+      bytes + run.bytes > LIMITS.maxBlockResponseBytes;
+    if (current.length > 0 && full) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(run);
+    bytes += run.bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}

@@ -1,0 +1,128 @@
+/**
+ * Who a game can come from. Sources are the connected peers that offer the
+ * game at the highest version (DESIGN §3). Their manifests are fetched and
+ * checked; the manifest most of them agree on is the target, and a peer
+ * whose manifest differs (or does not parse) is not used.
+ *
+ * @module
+ */
+import { sleep } from "../async.ts";
+import { errorMessage } from "../log.ts";
+import type { Manifest } from "../protocol.ts";
+import { compareVersions, parseManifest } from "../library/mod.ts";
+import type { Session } from "../sync/session.ts";
+
+/** A connected peer's offer of a game. */
+export interface Offer {
+  peerId: string;
+  version: string;
+  /** Present once the peer has hashed the game. */
+  manifestHash?: string;
+}
+
+/** What downloads need of the peer layer. */
+export interface PeerSource {
+  /** Offers of `game` by connected, compatible peers. */
+  offers(game: string): Offer[];
+  session(peerId: string): Session | null;
+  /** Called on any change of peers or their libraries; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** The offers at the highest version, or null when nobody offers the game. */
+export function latestOffers(offers: Offer[]): { version: string; offers: Offer[] } | null {
+  if (!offers.length) return null;
+  const version = offers.map((o) => o.version).reduce((a, b) => compareVersions(a, b) >= 0 ? a : b);
+  return { version, offers: offers.filter((o) => o.version === version) };
+}
+
+export interface ChosenManifest {
+  hash: string;
+  bytes: Uint8Array;
+  manifest: Manifest;
+  /** Peers whose manifest is the chosen one. */
+  agree: string[];
+  /** Peers not used, and why. */
+  rejected: { peerId: string; reason: string }[];
+}
+
+type Fetched = { peerId: string; hash: string; bytes: Uint8Array; manifest: Manifest };
+
+/** Fetches one peer's manifest, waiting out `busy` (still hashing) until `deadline`. */
+async function fetchManifest(
+  peers: PeerSource,
+  offer: Offer,
+  game: string,
+  version: string,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<Fetched | { peerId: string; reason: string }> {
+  const peerId = offer.peerId;
+  for (;;) {
+    const session = peers.session(peerId);
+    if (!session) return { peerId, reason: "left before sending its manifest" };
+    let reply;
+    try {
+      reply = await session.request({ type: "get-manifest", game }, { signal });
+    } catch (error) {
+      signal.throwIfAborted();
+      return { peerId, reason: `manifest request failed: ${errorMessage(error)}` };
+    }
+    const m = reply.message;
+    if (m.type === "error" && m.code === "busy" && Date.now() < deadline) {
+      await sleep(Math.min(m.retryAfterMs ?? 500, 5_000), signal);
+      continue;
+    }
+    if (m.type !== "manifest") {
+      return { peerId, reason: `no manifest: ${m.type === "error" ? m.message : m.type}` };
+    }
+    const parsed = parseManifest(reply.payload ?? new Uint8Array(0), m.hash, { game, version });
+    if (!parsed.ok) return { peerId, reason: `invalid manifest: ${parsed.reason}` };
+    return { peerId, hash: m.hash, bytes: reply.payload!, manifest: parsed.manifest };
+  }
+}
+
+/**
+ * Fetches every offer's manifest and picks the one most peers agree on
+ * (ties: the smallest hash, so every downloader picks the same).
+ */
+export async function chooseManifest(
+  peers: PeerSource,
+  game: string,
+  version: string,
+  offers: Offer[],
+  signal: AbortSignal,
+  waitMs = 60_000,
+): Promise<ChosenManifest | { rejected: ChosenManifest["rejected"] }> {
+  const deadline = Date.now() + waitMs;
+  const results = await Promise.all(
+    offers.map((o) => fetchManifest(peers, o, game, version, deadline, signal)),
+  );
+  const valid = results.filter((r): r is Fetched => "hash" in r);
+  const rejected = results.filter((r): r is { peerId: string; reason: string } => "reason" in r);
+  const votes = new Map<string, Fetched[]>();
+  for (const r of valid) votes.set(r.hash, [...(votes.get(r.hash) ?? []), r]);
+  const ranked = [...votes.entries()].sort((a, b) =>
+    b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
+  );
+  const winner = ranked[0];
+  if (!winner) return { rejected };
+  for (const [hash, group] of ranked.slice(1)) {
+    for (const r of group) {
+      rejected.push({
+        peerId: r.peerId,
+        reason: `manifest ${hash.slice(0, 12)} differs from the majority's ${
+          winner[0].slice(0, 12)
+        }`,
+      });
+    }
+  }
+  const first = winner[1][0]!;
+  return {
+    hash: winner[0],
+    bytes: first.bytes,
+    manifest: first.manifest,
+    agree: winner[1].map((r) => r.peerId),
+    rejected,
+  };
+}
