@@ -10,7 +10,7 @@ import { CommandError } from "./errors.ts";
 import { type GameView, mergeGames } from "./games_view.ts";
 import type { Runtime } from "./runtime.ts";
 import { ConnectError } from "./sync/manager.ts";
-import { parseAddr, type PeerView } from "./sync/peer_table.ts";
+import { formatAddr, parseAddr, type PeerView } from "./sync/peer_table.ts";
 
 export class PeerApi {
   readonly runtime: Runtime;
@@ -23,8 +23,23 @@ export class PeerApi {
     return this.runtime.status();
   }
 
+  /** Peers we hold, plus those mDNS announced that we have not reached (yet). */
   listPeers(): PeerView[] {
-    return this.runtime.manager.peers();
+    const held = this.runtime.manager.peers();
+    const known = new Set(held.map((p) => p.peerId));
+    const failures = new Map(this.runtime.dialer.discovered().map((t) => [t.peerId, t.failures]));
+    const heard: PeerView[] = (this.runtime.discovery?.peers() ?? [])
+      .filter((p) => !known.has(p.peerId) && failures.has(p.peerId))
+      .map((p) => ({
+        peerId: p.peerId,
+        name: p.name,
+        addr: p.addrs[0] ? formatAddr(p.addrs[0], p.port) : "",
+        state: failures.get(p.peerId)! > 0 ? "unreachable" : "connecting",
+        protocolVersion: p.protocolVersion,
+        rev: p.rev,
+        games: [],
+      }));
+    return [...held, ...heard].sort((a, b) => a.peerId < b.peerId ? -1 : 1);
   }
 
   listGames(): (GameView & { downloading: boolean })[] {
@@ -53,7 +68,7 @@ export class PeerApi {
 
   /** Resolves once at least `count` peers are connected. */
   async waitPeers(count: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerView[]> {
-    const connected = () => this.listPeers().filter((p) => p.state === "connected");
+    const connected = () => this.runtime.manager.peers().filter((p) => p.state === "connected");
     if (connected().length >= count) return connected();
     const timeout = AbortSignal.timeout(timeoutMs);
     const both = signal ? AbortSignal.any([signal, timeout]) : timeout;

@@ -24,6 +24,7 @@ import { Supervisor } from "./supervisor.ts";
 import { CommandError } from "./errors.ts";
 import { PeerApi } from "./api.ts";
 import { Downloads } from "./download/downloads.ts";
+import { Discovery } from "../mdns/mod.ts";
 import { recoverCommits } from "./download/commit.ts";
 import { peerSourceOf } from "./download/peer_source.ts";
 import { RateGate } from "./download/rate_limit.ts";
@@ -54,6 +55,8 @@ export interface RuntimeOptions {
   uploadsPerPeer?: number;
   /** Tuning of the download scheduler (tests and benchmarks). */
   scheduler?: SchedulerOptions;
+  /** Discover and announce peers with mDNS (the CLI turns it on). @default {false} */
+  mdns?: boolean;
 }
 
 export class Runtime {
@@ -67,6 +70,8 @@ export class Runtime {
   readonly supervisor: Supervisor;
   readonly transport: Transport;
   readonly downloads: Downloads;
+  /** mDNS discovery, when on. */
+  discovery: Discovery | null = null;
   /** The operations users ask for (harness, HTTP API). */
   readonly api: PeerApi;
   /** Resolves once the runtime has stopped; `failed` when a required service died. */
@@ -75,6 +80,7 @@ export class Runtime {
   /** Aborted first at shutdown: nothing new is dialled while we say goodbye. */
   #outbound = new AbortController();
   #log: Logger;
+  #party: string;
   #failed = false;
   #stopping: Promise<void> | null = null;
   #resolveFinished!: (value: { failed: boolean }) => void;
@@ -87,6 +93,7 @@ export class Runtime {
     events: EventLog,
     manager: PeerManager,
     downloads: Downloads,
+    party: string,
   ) {
     this.events = events;
     this.peerId = peerId;
@@ -96,6 +103,7 @@ export class Runtime {
     this.library = library;
     this.manager = manager;
     this.downloads = downloads;
+    this.#party = party;
     this.#log = options.log;
     this.api = new PeerApi(this);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
@@ -178,6 +186,7 @@ export class Runtime {
       events,
       manager,
       downloads,
+      party.fingerprint,
     );
     // The first scan completes before any hello, so peers get a real snapshot at once.
     runtime.#startLibrary();
@@ -187,8 +196,41 @@ export class Runtime {
       `peer ${options.name} (${identity.peerId}) listening on ${runtime.addr}, party ${party.fingerprint}`,
     );
     runtime.#startPeers(targets);
+    if (options.mdns) runtime.#startDiscovery(options.log.child("mdns"));
     await downloads.resume();
     return runtime;
+  }
+
+  /** Announces us and dials every lanspread peer mDNS finds (DESIGN §1). */
+  #startDiscovery(log: Logger): void {
+    const announced = new Set<string>();
+    const discovery = new Discovery({
+      name: this.name,
+      peerId: this.peerId,
+      port: this.transport.addr.port,
+      protocolVersion: this.protocolVersion,
+      rev: this.library.rev,
+      log,
+      onPeer: (peer) => {
+        if (peer.peerId === this.peerId) return;
+        if (!announced.has(peer.peerId)) {
+          announced.add(peer.peerId);
+          const addr = peer.addrs[0] ? formatAddr(peer.addrs[0], peer.port) : "";
+          this.events.emit("peer-discovered", { peerId: peer.peerId, name: peer.name, addr });
+        }
+        this.dialer.addDiscovered(peer.peerId, peer.name, peer.addrs, peer.port);
+        this.manager.noteRevision(peer.peerId, peer.rev);
+      },
+      onPeerLost: (peerId) => {
+        announced.delete(peerId);
+        this.dialer.removeDiscovered(peerId);
+      },
+    });
+    this.library.onChange((delta) => discovery.setRevision(delta.toRev));
+    this.discovery = discovery;
+    const signal = AbortSignal.any([this.#abort.signal, this.#outbound.signal]);
+    const policy = { kind: "restart", delayMs: 2_000 } as const;
+    this.supervisor.start("discovery", policy, signal, (s) => discovery.run(s));
   }
 
   #startLibrary(): void {
@@ -218,7 +260,10 @@ export class Runtime {
       addr: this.addr,
       gamesDir: library.gamesDir,
       protocolVersion: this.protocolVersion,
+      /** Fingerprint of the party CA: equal on every member, reveals nothing of the key. */
+      party: this.#party,
       library,
+      discovery: this.discovery?.status() ?? null,
       services: this.supervisor.status(),
     };
   }

@@ -144,6 +144,24 @@ export class PeerManager {
     return viewOf(record);
   }
 
+  /**
+   * mDNS says `peerId`'s library is at `rev`. Deltas normally get here first;
+   * if after a moment we are still behind, one went missing: fetch a snapshot.
+   */
+  noteRevision(peerId: string, rev: number): void {
+    const record = this.#peers.get(peerId);
+    if (record?.state !== "connected" || record.library.rev >= rev) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (record.session && record.library.rev < rev) {
+        this.#sync.refresh(record).catch((error) =>
+          this.#o.log.debug(`refresh of ${peerId} failed: ${errorMessage(error)}`)
+        );
+      }
+    }, 1_000);
+    this.#timers.add(timer);
+  }
+
   /** Says goodbye to every peer (bounded wait), then closes every connection. */
   async goodbyeAll(reason = "shutdown"): Promise<void> {
     const records = [...this.#peers.values()];
