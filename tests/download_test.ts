@@ -119,6 +119,11 @@ Deno.test({
       await assertSameGame(t.path("dl"), t.path("alpha"));
       const row = (await dl.games()).find((g) => g.id === GAME.id)!;
       assertEquals([row.downloaded, row.version, row.downloading], [true, "2.0", false]);
+      // Offered at once with the seeds' manifest, without reading the files again.
+      const seedHash = (await seeds[0]!.waitEvent("library-hashed")).manifestHash;
+      const ownHash = await dl.waitEvent("library-hashed", (e) => e.game === GAME.id, 10_000);
+      assertEquals(ownHash.manifestHash, seedHash);
+      assert(!/hashing Big/.test(dl.stderr), "verified blocks are not hashed again");
       // The seeds now see the downloader as one more source.
       await seeds[0]!.until(
         async () => {

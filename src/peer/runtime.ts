@@ -175,7 +175,7 @@ export class Runtime {
       gate: new RateGate(options.downloadLimit),
       localVersion: (game) =>
         library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
-      onCommitted: () => library.rescan(),
+      onCommitted: (manifest) => library.adoptManifest(manifest),
       scheduler: options.scheduler,
     });
     const runtime = new Runtime(

@@ -47,8 +47,8 @@ export interface DownloadDeps {
   events: EventLog;
   log: Logger;
   gate: RateGate;
-  /** Called once the new files are in place (the library rescans). */
-  onCommitted: () => Promise<void>;
+  /** Called once the new files are in place (the library takes over the verified hashes). */
+  onCommitted: (manifest: Manifest) => Promise<void>;
   scheduler?: SchedulerOptions;
   /** @default {Date.now} */
   now?: () => number;
@@ -427,7 +427,7 @@ export class Download {
     });
     await clearProgress(this.#d.stateDir, game);
     this.#d.log.info(`${game} ${version} is in place at ${gameDir}`);
-    await this.#d.onCommitted();
+    await this.#d.onCommitted(manifest);
   }
 }
 

@@ -15,6 +15,7 @@ import { chooseManifest, latestOffers, type PeerSource } from "./sources.ts";
 import { clearProgress, loadProgress, saveManifest, saveProgress } from "./progress.ts";
 import type { RateGate } from "./rate_limit.ts";
 import type { SchedulerOptions } from "./scheduler.ts";
+import type { Manifest } from "../protocol.ts";
 
 export interface DownloadsOptions {
   /** The games dir at the time a download starts. */
@@ -26,7 +27,7 @@ export interface DownloadsOptions {
   gate: RateGate;
   /** The local version of a game, if downloaded. */
   localVersion: (game: string) => string | null;
-  onCommitted: () => Promise<void>;
+  onCommitted: (manifest: Manifest) => Promise<void>;
   scheduler?: SchedulerOptions;
 }
 

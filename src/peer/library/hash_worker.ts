@@ -176,6 +176,21 @@ export class HashWorker {
     }
   }
 
+  /**
+   * Takes block hashes someone else already verified (a download) for the
+   * files of `scan` whose size matches, so the game is served at once
+   * instead of being read and hashed again.
+   */
+  async adopt(scan: ScannedGame, files: { path: string; size: number; blocks: string[] }[]) {
+    const cache = await this.#cacheFor(scan);
+    const known = new Map(files.map((f) => [f.path, f]));
+    for (const file of scan.files) {
+      const hashed = known.get(file.path);
+      if (hashed && hashed.size === file.size) cache.set(file.path, file, hashed.blocks);
+    }
+    await this.#saveCache(cache);
+  }
+
   #cacheFor(scan: ScannedGame): Promise<HashCache> {
     const previous = this.#caches.get(scan.id);
     const next = (async () => {

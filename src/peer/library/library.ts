@@ -14,7 +14,7 @@
  */
 import { resolve } from "node:path";
 import { errorMessage, type Logger, silentLogger } from "../log.ts";
-import { type LibraryDelta, type LibrarySnapshot, LIMITS } from "../protocol.ts";
+import { type LibraryDelta, type LibrarySnapshot, LIMITS, type Manifest } from "../protocol.ts";
 import { type Entry, HashWorker } from "./hash_worker.ts";
 import { comparePaths, wirePathError } from "./paths.ts";
 import { Publisher } from "./publisher.ts";
@@ -60,6 +60,7 @@ export class Library {
   #gamesDir: string;
   readonly #log: Logger;
   readonly #rescanIntervalMs: number;
+  readonly #blockSize: number;
   readonly #publisher: Publisher;
   readonly #worker: HashWorker;
 
@@ -80,6 +81,7 @@ export class Library {
     this.#gamesDir = resolve(options.gamesDir);
     this.#log = options.log ?? silentLogger;
     this.#rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
+    this.#blockSize = options.blockSize ?? LIMITS.blockSize;
     this.#watching = new Watching({
       debounceMs: options.debounceMs ?? 250,
       log: this.#log,
@@ -89,7 +91,7 @@ export class Library {
     this.#publisher = new Publisher(options.stateDir, this.#log, options.events);
     this.#worker = new HashWorker({
       stateDir: options.stateDir,
-      blockSize: options.blockSize ?? LIMITS.blockSize,
+      blockSize: this.#blockSize,
       log: this.#log,
       entryOf: (id) => this.#entries.get(id),
       onSettled: () => this.#publish(),
@@ -174,6 +176,19 @@ export class Library {
   }
 
   /** Full rescan; resolves when done. Calls while one waits to start share it. */
+  /**
+   * After a download: the game's files match `manifest`, whose every block
+   * was verified; its hashes are taken over instead of reading the files
+   * again, then the library rescans.
+   */
+  async adoptManifest(manifest: Manifest): Promise<void> {
+    if (manifest.blockSize === this.#blockSize) {
+      const scan = await scanGame(this.gamesDir, manifest.game).catch(() => null);
+      if (scan) await this.#worker.adopt(scan, manifest.files);
+    }
+    await this.rescan();
+  }
+
   rescan(): Promise<void> {
     this.#fullScanPending ??= this.#enqueue(async () => {
       this.#fullScanPending = null;
