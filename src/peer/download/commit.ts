@@ -17,7 +17,8 @@
 import { dirname, join } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../atomic.ts";
 import type { Logger } from "../log.ts";
-import { isGameId, wirePathError } from "../library/mod.ts";
+import { isGameId, scanGame, wirePathError } from "../library/mod.ts";
+import type { Manifest } from "../protocol.ts";
 import { nativePath, STAGING_DIR } from "./staging.ts";
 
 const VERSION_FILE = "version.ini";
@@ -34,6 +35,26 @@ export interface CommitJournal {
 
 export function journalPath(stateDir: string, game: string): string {
   return join(stateDir, "downloads", `${game}.commit.json`);
+}
+
+/**
+ * Commits a verified download of `manifest`: its files replace the game's,
+ * and shared files of the old version that the new one lacks are removed.
+ */
+export async function commitManifest(
+  stateDir: string,
+  gamesDir: string,
+  manifest: Manifest,
+): Promise<void> {
+  const wanted = new Set(manifest.files.map((f) => f.path));
+  const old = await scanGame(gamesDir, manifest.game).catch(() => null);
+  await commit(stateDir, gamesDir, {
+    v: 1,
+    game: manifest.game,
+    version: manifest.version,
+    files: [...wanted],
+    remove: (old?.files ?? []).map((f) => f.path).filter((p) => !wanted.has(p)),
+  });
 }
 
 /** Writes the journal, then applies it. */

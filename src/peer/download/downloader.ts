@@ -16,14 +16,14 @@
  */
 import type { EventLog } from "../events.ts";
 import { errorMessage, type Logger } from "../log.ts";
-import { type BlockRun, LIMITS, type Manifest } from "../protocol.ts";
-import { scanGame } from "../library/mod.ts";
+import type { BlockRun, Manifest } from "../protocol.ts";
 import { join } from "node:path";
 import { type Run, Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
+import { batches, type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
 import { isDiskFull, Staging } from "./staging.ts";
-import { commit } from "./commit.ts";
-import { clearProgress, saveProgress } from "./progress.ts";
+import { commitManifest } from "./commit.ts";
+import { clearProgress } from "./progress.ts";
+import { ProgressRecorder } from "./recorder.ts";
 import type { PeerSource } from "./sources.ts";
 import type { RateGate } from "./rate_limit.ts";
 import { ProgressMeter } from "./progress_meter.ts";
@@ -68,28 +68,26 @@ class DownloadFailure extends Error {
   }
 }
 
-/** Unsaved verified bytes that trigger a save: bounds what a crash makes us fetch again. */
-const SAVE_EVERY_BYTES = 8 * 1024 * 1024;
-const SAVE_EVERY_MS = 250;
-/** How often written blocks are made durable (fsync), so a restart trusts them unhashed. */
-const FLUSH_EVERY_MS = 2_000;
+/** Any error as a failure with a code users can act on. */
+function asFailure(error: unknown): DownloadFailure {
+  if (error instanceof DownloadFailure) return error;
+  if (isDiskFull(error)) {
+    return new DownloadFailure("disk-full", `disk full: ${errorMessage(error)}`);
+  }
+  return new DownloadFailure("io-error", errorMessage(error));
+}
 
 export class Download {
   readonly target: DownloadTarget;
   #d: DownloadDeps;
   #plan: BlockPlan;
   #scheduler!: Scheduler;
-  /** Verified blocks known flushed to disk; the rest of `verified` is only written. */
-  #durable: Set<number>;
-  #lastFlush = 0;
   #staging: Staging;
+  #recorder: ProgressRecorder;
   #abort = new AbortController();
   #mode: "run" | "cancel" | "stop" = "run";
   #wake: (() => void) | null = null;
   #inFlight = new Set<Promise<void>>();
-  #unsaved = 0;
-  #saving: Promise<void> | null = null;
-  #lastSave = 0;
   #stalled = false;
   #failure: DownloadFailure | null = null;
   #now: () => number;
@@ -99,8 +97,14 @@ export class Download {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
     this.#plan = planBlocks(target.manifest);
-    this.#durable = new Set(target.verified);
     this.#staging = new Staging(join(deps.gamesDir, target.game), target.manifest);
+    this.#recorder = new ProgressRecorder(
+      deps.stateDir,
+      target,
+      this.#plan,
+      this.#staging,
+      this.#now,
+    );
   }
 
   get game(): string {
@@ -138,7 +142,7 @@ export class Download {
     try {
       const fresh = this.target.verified.size + this.target.unconfirmed.size === 0;
       await this.#staging.prepare(fresh);
-      await this.#confirm();
+      await this.#recorder.confirm();
       this.#scheduler = new Scheduler(this.#plan.blocks, this.target.verified, this.#d.scheduler);
       const meter = new ProgressMeter(this.#scheduler.doneBytes(), started);
       progress = setInterval(() => this.#progress(meter), this.#d.progressEveryMs ?? 500);
@@ -151,7 +155,7 @@ export class Download {
         resumedBytes: this.#scheduler.doneBytes(),
       });
       await this.#loop();
-      if (this.#failure) throw this.#failure;
+      if (this.#hasFailed()) throw this.#failure;
       if (this.#mode !== "run") return await this.#halted();
       await this.#finish();
       const bytes = this.#plan.totalBytes;
@@ -171,34 +175,18 @@ export class Download {
       await clearProgress(this.#d.stateDir, this.target.game);
       return { kind: "cancelled" };
     }
-    await this.#save();
+    await this.#recorder.save();
     return { kind: "stopped" };
   }
 
   async #failed(error: unknown): Promise<DownloadOutcome> {
     this.#abort.abort(error);
     await Promise.allSettled([...this.#inFlight]);
-    const failure = error instanceof DownloadFailure
-      ? error
-      : isDiskFull(error)
-      ? new DownloadFailure("disk-full", `disk full: ${errorMessage(error)}`)
-      : new DownloadFailure("io-error", errorMessage(error));
+    const failure = asFailure(error);
     // Free the space and forget the attempt; the old version was never touched.
     await this.#staging.remove().catch(() => {});
     await clearProgress(this.#d.stateDir, this.target.game).catch(() => {});
     return { kind: "failed", code: failure.code, message: failure.message };
-  }
-
-  /** Hashes again the blocks a crash may have lost (written, never flushed); keeps the good. */
-  async #confirm(): Promise<void> {
-    const { unconfirmed, verified, manifest } = this.target;
-    for (const id of unconfirmed) {
-      const spec = this.#plan.blocks[id];
-      if (!spec) continue;
-      const bytes = await this.#staging.read(spec.file, spec.index * manifest.blockSize, spec.size);
-      if (bytes && (await verifyRun(this.#plan, id, 1, bytes)).ok[0]) verified.add(id);
-    }
-    unconfirmed.clear();
   }
 
   /** Adds every peer that offers our exact manifest; removes those gone. */
@@ -228,7 +216,7 @@ export class Download {
   }
 
   async #loop(): Promise<void> {
-    while (this.#mode === "run" && !this.#failure && !this.#scheduler.isDone()) {
+    while (this.#mode === "run" && !this.#hasFailed() && !this.#scheduler.isDone()) {
       const now = this.#now();
       this.#scheduler.tick(now);
       for (const source of this.#scheduler.sources()) {
@@ -244,16 +232,12 @@ export class Download {
       });
     }
     await Promise.allSettled([...this.#inFlight]);
-    if (this.#unsaved > 0 && !this.#failure) await this.#save();
+    if (this.#recorder.pending && !this.#hasFailed()) await this.#recorder.save();
   }
 
   #send(batch: Run[]): void {
     const job = this.#fetch(batch).catch((error) => {
-      this.#failure ??= error instanceof DownloadFailure
-        ? error
-        : isDiskFull(error)
-        ? new DownloadFailure("disk-full", `disk full: ${errorMessage(error)}`)
-        : new DownloadFailure("io-error", errorMessage(error));
+      this.#failure ??= asFailure(error);
     }).finally(() => {
       this.#inFlight.delete(job);
       this.#kick();
@@ -313,10 +297,7 @@ export class Download {
     const { ok } = await verifyRun(this.#plan, run.first, count, payload);
     await this.#writeVerified(run.first, ok, payload);
     const result = this.#scheduler.complete(run.id, ok, this.#now());
-    for (const id of result.newlyDone) {
-      this.target.verified.add(id);
-      this.#unsaved += this.#plan.blocks[id]!.size;
-    }
+    this.#recorder.add(result.newlyDone);
     if (ok.includes(false)) {
       this.#d.log.warn(`${run.source} sent a corrupted block of ${this.target.game}; refetching`);
     }
@@ -327,7 +308,6 @@ export class Download {
         reason: "sent corrupted data twice",
       });
     }
-    this.#maybeSave();
   }
 
   /**
@@ -348,41 +328,15 @@ export class Download {
     }
   }
 
-  #maybeSave(): void {
-    if (this.#saving) return;
-    if (this.#unsaved < SAVE_EVERY_BYTES && this.#now() - this.#lastSave < SAVE_EVERY_MS) return;
-    this.#saving = this.#save().catch((error) => {
-      this.#failure ??= new DownloadFailure(
-        isDiskFull(error) ? "disk-full" : "io-error",
-        `cannot record progress: ${errorMessage(error)}`,
+  /** The download's own failure, or the recorder's (progress could not be saved). */
+  #hasFailed(): boolean {
+    if (!this.#failure && this.#recorder.error) {
+      this.#failure = new DownloadFailure(
+        isDiskFull(this.#recorder.error) ? "disk-full" : "io-error",
+        `cannot record progress: ${errorMessage(this.#recorder.error)}`,
       );
-    }).finally(() => {
-      this.#saving = null;
-    });
-  }
-
-  /**
-   * Records progress: blocks flushed before are `verified`, later ones
-   * `unconfirmed` (hashed again after a crash). Every FLUSH_EVERY_MS the
-   * staging files are flushed first, so the verified share keeps growing.
-   */
-  async #save(): Promise<void> {
-    await this.#saving; // one save at a time, or an older record could land last
-    const written = new Set(this.target.verified);
-    this.#unsaved = 0;
-    this.#lastSave = this.#now();
-    if (this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS) {
-      this.#lastFlush = this.#lastSave;
-      await this.#staging.flush();
-      this.#durable = written;
     }
-    const unconfirmed = new Set([...written].filter((id) => !this.#durable.has(id)));
-    await saveProgress(this.#d.stateDir, {
-      ...this.target,
-      verified: this.#durable,
-      unconfirmed,
-      blocks: this.#plan.blocks.length,
-    });
+    return this.#failure !== null;
   }
 
   #progress(meter: ProgressMeter): void {
@@ -414,39 +368,9 @@ export class Download {
     await this.#staging.complete();
     await this.#staging.close();
     const { game, version, manifest } = this.target;
-    const gameDir = join(this.#d.gamesDir, game);
-    const wanted = new Set(manifest.files.map((f) => f.path));
-    const old = await scanGame(this.#d.gamesDir, game).catch(() => null);
-    const remove = (old?.files ?? []).map((f) => f.path).filter((p) => !wanted.has(p));
-    await commit(this.#d.stateDir, this.#d.gamesDir, {
-      v: 1,
-      game,
-      version,
-      files: manifest.files.map((f) => f.path),
-      remove,
-    });
+    await commitManifest(this.#d.stateDir, this.#d.gamesDir, manifest);
     await clearProgress(this.#d.stateDir, game);
-    this.#d.log.info(`${game} ${version} is in place at ${gameDir}`);
+    this.#d.log.info(`${game} ${version} is in place in ${this.#d.gamesDir}`);
     await this.#d.onCommitted(manifest);
   }
-}
-
-/** Groups runs into get-block requests: up to the response size and run count limits. */
-function batches(runs: Run[]): Run[][] {
-  const out: Run[][] = [];
-  let current: Run[] = [];
-  let bytes = 0;
-  for (const run of runs) {
-    const full = current.length >= LIMITS.maxRunsPerRequest ||
-      bytes + run.bytes > LIMITS.maxBlockResponseBytes;
-    if (current.length > 0 && full) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(run);
-    bytes += run.bytes;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }

@@ -1,14 +1,15 @@
 /**
  * A manifest laid out as blocks: the global block list the scheduler works
- * on, each block's hash, and the verification of a run of received bytes.
+ * on, each block's hash, the verification of a run of received bytes, and
+ * the grouping of runs into requests.
  * Hashing uses WebCrypto, which Deno runs off the JavaScript thread: at
  * hundreds of MB/s a hash on the main thread would steal a quarter of it.
  *
  * @module
  */
-import type { Manifest } from "../protocol.ts";
+import { LIMITS, type Manifest } from "../protocol.ts";
 import { hex } from "../party.ts";
-import type { BlockSpec } from "./scheduler.ts";
+import type { BlockSpec, Run } from "./scheduler.ts";
 
 export interface BlockPlan {
   blocks: BlockSpec[];
@@ -57,4 +58,24 @@ export async function verifyRun(
     return hex(digest) === plan.hashes[first + i];
   }));
   return { ok };
+}
+
+/** Groups runs into get-block requests: up to the response size and run count limits. */
+export function batches(runs: Run[]): Run[][] {
+  const out: Run[][] = [];
+  let current: Run[] = [];
+  let bytes = 0;
+  for (const run of runs) {
+    const full = current.length >= LIMITS.maxRunsPerRequest ||
+      bytes + run.bytes > LIMITS.maxBlockResponseBytes;
+    if (current.length > 0 && full) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(run);
+    bytes += run.bytes;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
