@@ -12,21 +12,21 @@
  */
 import type { EventLog } from "../events.ts";
 import { errorMessage, type Logger } from "../log.ts";
-import { CLOSE, errorResponse, type LibrarySnapshot, LIMITS, type Request } from "../protocol.ts";
+import { CLOSE, errorResponse, LIMITS, type Request } from "../protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../transport.ts";
 import { sleep, Slots } from "../async.ts";
 import { clientHello, type HandshakeResult, type LocalPeer, serverHello } from "./handshake.ts";
-import { Liveness } from "./liveness.ts";
 import {
   type Initiator,
   listenerAddr,
+  newRecord,
   type PeerRecord,
   type PeerView,
   viewOf,
 } from "./peer_table.ts";
 import { type Reply, Session } from "./session.ts";
-import { type LibraryPort, serveBlocks, serveManifest } from "./serve.ts";
+import { type LibraryPort, serveManifest, serveUpload } from "./serve.ts";
 import { LibrarySync } from "./library_sync.ts";
 import { RateGate } from "../download/rate_limit.ts";
 
@@ -56,8 +56,6 @@ export class ConnectError extends Error {
     this.name = "ConnectError";
   }
 }
-
-const EMPTY: LibrarySnapshot = { rev: 0, games: [] };
 
 export class PeerManager {
   #o: Required<PeerManagerOptions>;
@@ -229,40 +227,13 @@ export class PeerManager {
       return existing;
     }
     const old = existing?.session;
-    const record: PeerRecord = {
-      peerId: result.peer.peerId,
-      name: result.peer.name,
-      addr,
-      state: result.kind === "ok" ? "connected" : "incompatible",
-      protocolVersion: result.peer.protocolVersion,
-      library: result.kind === "ok" ? result.library : EMPTY,
-      session,
-      initiator,
-      liveness: result.kind === "ok" ? new Liveness(this.#o.now()) : null,
-      sent: result.kind === "ok" ? result.sent : null,
-      pushing: false,
-      pushAgain: false,
-      connectedAt: this.#o.now(),
-      announced: existing?.announced ?? false,
-      uploads: existing?.uploads ?? new Slots(this.#o.uploadsPerPeer),
-    };
+    const record = newRecord(result, { session, initiator, addr, now: this.#o.now() }, existing);
+    record.uploads ??= new Slots(this.#o.uploadsPerPeer);
     this.#peers.set(record.peerId, record);
     old?.close(CLOSE.duplicate, "replaced by a newer connection");
     session.closed.then((info) => this.#closed(record, session, info));
     if (result.kind === "incompatible") {
-      if (existing?.state === "incompatible") return record;
-      this.#o.log.warn(
-        `${record.name} (${record.peerId}) at ${addr} is incompatible: ${
-          incompatibleMessage(record.protocolVersion, this.#o.local.protocolVersion)
-        }`,
-      );
-      this.#o.events.emit("peer-incompatible", {
-        peerId: record.peerId,
-        name: record.name,
-        addr,
-        protocolVersion: record.protocolVersion,
-        ourProtocolVersion: this.#o.local.protocolVersion,
-      });
+      if (existing?.state !== "incompatible") this.#announceIncompatible(record);
       return record;
     }
     if (!record.announced) {
@@ -273,6 +244,23 @@ export class PeerManager {
     this.#track(session.serve((request) => this.#handle(record, request)));
     this.#sync.push(record);
     return record;
+  }
+
+  #announceIncompatible(record: PeerRecord): void {
+    const ours = this.#o.local.protocolVersion;
+    const { peerId, name, addr, protocolVersion } = record;
+    this.#o.log.warn(
+      `${name} (${peerId}) at ${addr} is incompatible: ${
+        incompatibleMessage(protocolVersion, ours)
+      }`,
+    );
+    this.#o.events.emit("peer-incompatible", {
+      peerId,
+      name,
+      addr,
+      protocolVersion,
+      ourProtocolVersion: ours,
+    });
   }
 
   /**
@@ -345,27 +333,9 @@ export class PeerManager {
       case "get-manifest":
         return await serveManifest(this.#o.library, request.game);
       case "get-block":
-        return await this.#upload(record, request);
+        return await serveUpload(this.#o.library, record.uploads!, this.#o.uploadGate, request);
       default:
         return { message: errorResponse("bad-request", "unknown request") };
-    }
-  }
-
-  /** Serves a block within the per-peer upload slots and the global upload cap. */
-  async #upload(
-    record: PeerRecord,
-    request: Extract<Request, { type: "get-block" }>,
-  ): Promise<Reply> {
-    // Beyond the per-peer cap a request waits its turn: refusing it would make
-    // the downloader back off and leave the link idle.
-    const release = await record.uploads.take();
-    try {
-      const reply = await serveBlocks(this.#o.library, request);
-      if (reply.message.type === "block") await this.#o.uploadGate.pass(reply.message.payload);
-      return { ...reply, sent: release };
-    } catch (error) {
-      release();
-      throw error;
     }
   }
 

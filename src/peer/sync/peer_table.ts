@@ -7,8 +7,9 @@
  */
 import type { LibrarySnapshot } from "../protocol.ts";
 import type { Slots } from "../async.ts";
-import type { Liveness } from "./liveness.ts";
+import { Liveness } from "./liveness.ts";
 import type { Session } from "./session.ts";
+import type { HandshakeResult } from "./handshake.ts";
 
 export type PeerState = "connecting" | "connected" | "incompatible" | "unreachable";
 
@@ -36,7 +37,7 @@ export interface PeerRecord {
   /** peer-connected was emitted and no peer-lost since. */
   announced: boolean;
   /** Slots for get-block answers being sent to this peer (the per-peer upload cap). */
-  uploads: Slots;
+  uploads: Slots | null;
 }
 
 /** What the harness and the web page show of a peer. */
@@ -92,4 +93,36 @@ export function listenerAddr(advertised: string, seenHost: string): string {
   if (!parsed) return advertised;
   if (WILDCARDS.has(parsed.hostname)) return formatAddr(seenHost, parsed.port);
   return formatAddr(parsed.hostname, parsed.port);
+}
+
+const EMPTY: LibrarySnapshot = { rev: 0, games: [] };
+
+/**
+ * The record of a peer after a finished handshake. What outlives one
+ * connection (whether peer-connected was announced, the upload slots)
+ * carries over from the record it replaces.
+ */
+export function newRecord(
+  result: Exclude<HandshakeResult, { kind: "refused" }>,
+  via: { session: Session; initiator: Initiator; addr: string; now: number },
+  existing: PeerRecord | undefined,
+): PeerRecord {
+  const ok = result.kind === "ok";
+  return {
+    peerId: result.peer.peerId,
+    name: result.peer.name,
+    addr: via.addr,
+    state: ok ? "connected" : "incompatible",
+    protocolVersion: result.peer.protocolVersion,
+    library: ok ? result.library : EMPTY,
+    session: via.session,
+    initiator: via.initiator,
+    liveness: ok ? new Liveness(via.now) : null,
+    sent: ok ? result.sent : null,
+    pushing: false,
+    pushAgain: false,
+    connectedAt: via.now,
+    announced: existing?.announced ?? false,
+    uploads: existing?.uploads ?? null,
+  };
 }

@@ -15,6 +15,8 @@ import {
 import { wirePathError } from "../library/mod.ts";
 import type { BlockAnswer, ManifestAnswer } from "../library/mod.ts";
 import type { Reply } from "./session.ts";
+import type { Slots } from "../async.ts";
+import type { RateGate } from "../download/rate_limit.ts";
 
 export type { BlockAnswer, ManifestAnswer };
 
@@ -78,4 +80,26 @@ export async function serveBlocks(
     total += answer.bytes.length;
   }
   return { message: { type: "block", game: request.game, runs, payload: total }, payload: parts };
+}
+
+/**
+ * Serves a get-block within the peer's upload slots and the global upload
+ * cap. Beyond the per-peer cap a request waits its turn: refusing it would
+ * make the downloader back off and leave the link idle.
+ */
+export async function serveUpload(
+  library: LibraryPort,
+  slots: Slots,
+  gate: RateGate,
+  request: { game: string; runs: BlockRun[] },
+): Promise<Reply> {
+  const release = await slots.take();
+  try {
+    const reply = await serveBlocks(library, request);
+    if (reply.message.type === "block") await gate.pass(reply.message.payload);
+    return { ...reply, sent: release };
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
