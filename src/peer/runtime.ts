@@ -59,6 +59,18 @@ export interface RuntimeOptions {
   mdns?: boolean;
 }
 
+/** The services a runtime is made of, built by {@linkcode Runtime.start}. */
+interface Parts {
+  peerId: string;
+  /** Fingerprint of the party CA. */
+  party: string;
+  transport: Transport;
+  library: Library;
+  events: EventLog;
+  manager: PeerManager;
+  downloads: Downloads;
+}
+
 export class Runtime {
   readonly events: EventLog;
   readonly peerId: string;
@@ -85,36 +97,28 @@ export class Runtime {
   #stopping: Promise<void> | null = null;
   #resolveFinished!: (value: { failed: boolean }) => void;
 
-  private constructor(
-    options: RuntimeOptions,
-    peerId: string,
-    transport: Transport,
-    library: Library,
-    events: EventLog,
-    manager: PeerManager,
-    downloads: Downloads,
-    party: string,
-  ) {
-    this.events = events;
-    this.peerId = peerId;
+  private constructor(options: RuntimeOptions, parts: Parts) {
+    this.events = parts.events;
+    this.peerId = parts.peerId;
     this.name = options.name;
     this.protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
-    this.transport = transport;
-    this.library = library;
-    this.manager = manager;
-    this.downloads = downloads;
-    this.#party = party;
+    this.transport = parts.transport;
+    this.library = parts.library;
+    this.manager = parts.manager;
+    this.downloads = parts.downloads;
+    this.#party = parts.party;
     this.#log = options.log;
     this.api = new PeerApi(this);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     this.supervisor = new Supervisor({
-      events,
+      events: parts.events,
       log: options.log.child("supervisor"),
       onFatal: () => {
         this.#failed = true;
         this.stop();
       },
     });
+    const manager = parts.manager;
     this.dialer = new Dialer({
       connect: (target, id, signal) => manager.connect(target, id, signal),
       peers: () => manager.peers(),
@@ -178,16 +182,15 @@ export class Runtime {
       onCommitted: (manifest) => library.adoptManifest(manifest),
       scheduler: options.scheduler,
     });
-    const runtime = new Runtime(
-      options,
-      identity.peerId,
+    const runtime = new Runtime(options, {
+      peerId: identity.peerId,
+      party: party.fingerprint,
       transport,
       library,
       events,
       manager,
       downloads,
-      party.fingerprint,
-    );
+    });
     // The first scan completes before any hello, so peers get a real snapshot at once.
     runtime.#startLibrary();
     await library.ready;
