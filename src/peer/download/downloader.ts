@@ -88,6 +88,8 @@ export class Download {
   #mode: "run" | "cancel" | "stop" = "run";
   #wake: (() => void) | null = null;
   #inFlight = new Set<Promise<void>>();
+  /** Requests under way, by run id. */
+  #requests = new Map<number, { batch: Run[]; abandon: AbortController }>();
   #stalled = false;
   #failure: DownloadFailure | null = null;
   #now: () => number;
@@ -262,15 +264,21 @@ export class Download {
     const failAll = () => batch.forEach((run) => this.#scheduler.fail(run.id, now()));
     if (!session) return failAll();
     const asked = batch.map((run) => this.#wireRun(run));
+    // Abandoned when the endgame copy at another source wins every run of the batch.
+    const abandon = new AbortController();
+    const signal = AbortSignal.any([this.#abort.signal, abandon.signal]);
+    for (const run of batch) this.#requests.set(run.id, { batch, abandon });
     let reply;
     try {
-      await this.#d.gate.pass(batch.reduce((n, r) => n + r.bytes, 0), this.#abort.signal);
+      await this.#d.gate.pass(batch.reduce((n, r) => n + r.bytes, 0), signal);
       reply = await session.request(
         { type: "get-block", game: this.target.game, runs: asked },
-        { signal: this.#abort.signal },
+        { signal },
       );
     } catch {
       return failAll();
+    } finally {
+      for (const run of batch) this.#requests.delete(run.id);
     }
     const m = reply.message;
     if (m.type === "error" && m.code === "busy") {
@@ -292,12 +300,24 @@ export class Download {
     }
   }
 
+  /** Stops the requests whose every run the scheduler no longer needs. */
+  #abandon(cancelled: number[]): void {
+    for (const id of cancelled) {
+      const request = this.#requests.get(id);
+      if (!request) continue;
+      if (request.batch.every((r) => cancelled.includes(r.id) || this.#scheduler.isSettled(r.id))) {
+        request.abandon.abort(new Error("another copy won"));
+      }
+    }
+  }
+
   /** Verifies a run's blocks, writes the good ones, then tells the scheduler. */
   async #accept(run: Run, count: number, payload: Uint8Array): Promise<void> {
     const { ok } = await verifyRun(this.#plan, run.first, count, payload);
     await this.#writeVerified(run.first, ok, payload);
     const result = this.#scheduler.complete(run.id, ok, this.#now());
     this.#recorder.add(result.newlyDone);
+    this.#abandon(result.cancel);
     if (ok.includes(false)) {
       this.#d.log.warn(`${run.source} sent a corrupted block of ${this.target.game}; refetching`);
     }

@@ -249,6 +249,11 @@ export class Scheduler {
     return this.#sources.get(source)?.rate ?? 0;
   }
 
+  /** True once a run was completed, failed or cancelled: nothing more is expected of it. */
+  isSettled(runId: number): boolean {
+    return !this.#runs.has(runId);
+  }
+
   isDoneBlock(id: number): boolean {
     return this.#book.done[id] === 1;
   }

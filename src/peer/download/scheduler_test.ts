@@ -262,6 +262,8 @@ Deno.test("endgame: an idle source duplicates the oldest in-flight blocks; the f
   assertEquals(s.next("a", 20), [], "maxCopies reached, own blocks never duplicated");
   const won = s.complete(b[0]!.id, [true], 30);
   assertEquals(won, { newlyDone: [0], dropped: null, cancel: [a[0]!.id] });
+  assert(s.isSettled(a[0]!.id) && s.isSettled(b[0]!.id), "the losing copy is settled too");
+  assert(!s.isSettled(a[1]!.id));
   assertEquals(s.complete(a[0]!.id, [true], 40), { newlyDone: [], dropped: null, cancel: [] });
   assertEquals(s.doneBytes(), MiB, "counted once");
   for (const run of [a[1]!, c[0]!, c[1]!]) s.complete(run.id, [true], 50);
