@@ -105,7 +105,8 @@ export class Session {
       this.#onActivity();
       return frame;
     } catch (error) {
-      if (error instanceof FramingError) {
+      // A frame cut short because we gave up on it (abort, timeout) is not the peer's fault.
+      if (error instanceof FramingError && !signal.aborted) {
         this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
         throw new RequestError("bad-request", `peer broke framing: ${error.message}`);
       }
