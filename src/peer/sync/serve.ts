@@ -96,8 +96,8 @@ export async function serveUpload(
   const release = await slots.take();
   try {
     const reply = await serveBlocks(library, request);
-    if (reply.message.type === "block") await gate.pass(reply.message.payload);
-    return { ...reply, sent: release };
+    const pace = gate.limited ? (bytes: number) => gate.pass(bytes) : undefined;
+    return { ...reply, sent: release, pace };
   } catch (error) {
     release();
     throw error;

@@ -22,6 +22,8 @@ export interface Reply {
   payload?: Uint8Array | Uint8Array[];
   /** Called once the reply is sent (or failed to send): ends an upload slot. */
   sent?: () => void;
+  /** Lets `bytes` more of the payload go out (an upload cap); resolves when they may. */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 /** Serves one request; throws only for bugs (answered as `internal`). */
@@ -174,7 +176,7 @@ export class Session {
     this.#onActivity();
     const reply = await this.#answer(frame, handler);
     try {
-      await respond(stream.writable, reply.message, reply.payload);
+      await respond(stream.writable, reply.message, reply.payload, reply.pace);
     } finally {
       reply.sent?.();
     }
@@ -210,10 +212,11 @@ export async function respond(
   writable: WritableStream<Uint8Array>,
   header: Record<string, unknown>,
   payload?: Uint8Array | Uint8Array[],
+  pace?: (bytes: number) => Promise<void>,
 ): Promise<void> {
   const writer = writable.getWriter();
   try {
-    await writeFrame(writer, header, payload);
+    await writeFrame(writer, header, payload, pace);
     await writer.close();
   } finally {
     writer.releaseLock();
