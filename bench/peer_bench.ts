@@ -48,8 +48,12 @@ export async function writeBigFile(path: string, size: number): Promise<void> {
   }
 }
 
-/** The raw QUIC ceiling: a sender process, received here; best of one and eight streams. */
-export async function rawCeilingProcess(bytes: number): Promise<number> {
+/**
+ * The raw QUIC ceiling: a sender process, received here; best of one and
+ * eight streams. With `sinkPath`, the received bytes are also written to
+ * that file (one stream): the ceiling for anything that stores what it gets.
+ */
+export async function rawCeilingProcess(bytes: number, sinkPath?: string): Promise<number> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -68,6 +72,10 @@ export async function rawCeilingProcess(bytes: number): Promise<number> {
   const conn = await connectRaw(port, ca);
   try {
     await pullRaw(conn, 64 * 1024 * 1024, 1); // warm-up
+    if (sinkPath) {
+      using sink = await Deno.open(sinkPath, { write: true, create: true, truncate: true });
+      return await pullRaw(conn, bytes, 1, sink);
+    }
     const one = await pullRaw(conn, bytes, 1);
     const many = await pullRaw(conn, bytes, 8);
     return Math.max(one, many);

@@ -58,8 +58,16 @@ export async function connectRaw(port: number, ca: string): Promise<Deno.QuicCon
   return conn;
 }
 
-/** Reads `bytes` spread over `streams` parallel streams; returns MB/s. */
-export async function pullRaw(conn: Deno.QuicConn, bytes: number, streams: number) {
+/**
+ * Reads `bytes` spread over `streams` parallel streams; returns MB/s. With
+ * `sink`, every byte is also written to that file, as a download must.
+ */
+export async function pullRaw(
+  conn: Deno.QuicConn,
+  bytes: number,
+  streams: number,
+  sink?: Deno.FsFile,
+) {
   const share = Math.ceil(bytes / streams);
   const started = performance.now();
   await Promise.all(Array.from({ length: streams }, async () => {
@@ -70,7 +78,10 @@ export async function pullRaw(conn: Deno.QuicConn, bytes: number, streams: numbe
     await writer.write(header);
     await writer.close();
     let got = 0;
-    for await (const part of stream.readable) got += part.length;
+    for await (const part of stream.readable) {
+      got += part.length;
+      if (sink) await sink.write(part);
+    }
     if (got !== share) throw new Error(`short read ${got} of ${share}`);
   }));
   const seconds = (performance.now() - started) / 1000;

@@ -84,9 +84,6 @@ async function clearWay(gameDir: string, path: string, known: Set<string>): Prom
     if (!info || !info.isDirectory) await Deno.mkdir(at).catch(() => {});
     known.add(at);
   }
-  const target = nativePath(gameDir, path);
-  const info = await Deno.lstat(target).catch(() => null);
-  if (info?.isDirectory) await Deno.remove(target, { recursive: true });
 }
 
 /** Moves in parallel: thousands of small files are mostly waiting on the file system. */
@@ -112,9 +109,17 @@ export async function applyJournal(
   const known = new Set<string>();
   const move = async (path: string) => {
     const from = nativePath(staged, path);
-    if (!await Deno.lstat(from).catch(() => null)) return; // moved before a crash
+    const to = nativePath(gameDir, path);
     await clearWay(gameDir, path, known);
-    await Deno.rename(from, nativePath(gameDir, path));
+    try {
+      await Deno.rename(from, to);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return; // moved before a crash
+      // An old folder where the new version has a file: it goes.
+      if (!(await Deno.lstat(to).catch(() => null))?.isDirectory) throw error;
+      await Deno.remove(to, { recursive: true });
+      await Deno.rename(from, to);
+    }
   };
   const files = journal.files.filter((p) => p !== VERSION_FILE && safe(p));
   let next = 0;

@@ -385,12 +385,18 @@ export class Download {
   }
 
   async #finish(): Promise<void> {
+    const t0 = this.#now();
     await this.#staging.complete();
     await this.#staging.close();
+    const t1 = this.#now();
     const { game, version, manifest } = this.target;
     await commitManifest(this.#d.stateDir, this.#d.gamesDir, manifest);
     await clearProgress(this.#d.stateDir, game);
-    this.#d.log.info(`${game} ${version} is in place in ${this.#d.gamesDir}`);
+    const t2 = this.#now();
     await this.#d.onCommitted(manifest);
+    this.#d.log.info(
+      `${game} ${version} is in place in ${this.#d.gamesDir} ` +
+        `(flush ${t1 - t0} ms, move ${t2 - t1} ms, adopt ${this.#now() - t2} ms)`,
+    );
   }
 }

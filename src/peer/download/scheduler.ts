@@ -56,11 +56,15 @@ export interface Run {
 export interface SchedulerOptions {
   /** @default {LIMITS.maxBlocksPerRun} */
   maxRunBlocks?: number;
-  /** Per-source bytes in flight, lower bound. @default {4 MiB} */
+  /** Per-source bytes in flight, lower bound. @default {8 MiB} */
   minWindowBytes?: number;
-  /** Per-source bytes in flight, upper bound. @default {64 MiB} */
+  /**
+   * Per-source bytes in flight, upper bound: a few large requests keep a LAN
+   * link full; more only cost memory and stream interleaving.
+   * @default {48 MiB}
+   */
   maxWindowBytes?: number;
-  /** Window = measured rate × this, clamped. @default {250} */
+  /** Window = measured rate × this, clamped; covers a block's verify and write too. @default {500} */
   targetLatencyMs?: number;
   /** A run is slow when outstanding > max(minSlowMs, slowFactor × its expected time). @default {4} */
   slowFactor?: number;
@@ -106,9 +110,9 @@ export class Scheduler {
     this.#book = new BlockBook(blocks, done);
     this.#opts = {
       maxRunBlocks: Math.max(1, options.maxRunBlocks ?? LIMITS.maxBlocksPerRun),
-      minWindowBytes: options.minWindowBytes ?? 4 * MiB,
-      maxWindowBytes: options.maxWindowBytes ?? 64 * MiB,
-      targetLatencyMs: options.targetLatencyMs ?? 250,
+      minWindowBytes: options.minWindowBytes ?? 8 * MiB,
+      maxWindowBytes: options.maxWindowBytes ?? 48 * MiB,
+      targetLatencyMs: options.targetLatencyMs ?? 500,
       slowFactor: options.slowFactor ?? 4,
       minSlowMs: options.minSlowMs ?? 2000,
       strikesToDrop: options.strikesToDrop ?? 2,

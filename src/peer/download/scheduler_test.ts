@@ -91,8 +91,11 @@ Deno.test("runs are consecutive pending blocks of one file, lowest first, at mos
   assertEquals(s.next("a", 0), [], "nothing left to assign");
 });
 
+/** Window options these tests reason with (independent of the defaults). */
+const WINDOW = { minWindowBytes: 4 * MiB, maxWindowBytes: 64 * MiB, targetLatencyMs: 250 };
+
 Deno.test("a new source's window starts at minWindowBytes", () => {
-  const s = new Scheduler(oneFile(100), []);
+  const s = new Scheduler(oneFile(100), [], WINDOW);
   s.addSource("a", 0);
   assertEquals(span(s.next("a", 0)), [[0, 4]]);
   assertEquals(s.inFlightBytes("a"), 4 * MiB);
@@ -121,14 +124,14 @@ Deno.test("a completion at the same millisecond gives a finite rate", () => {
 });
 
 Deno.test("the window grows with the measured rate and is clamped to maxWindowBytes", () => {
-  const s = new Scheduler(oneFile(1000), []);
+  const s = new Scheduler(oneFile(1000), [], WINDOW);
   s.addSource("a", 0);
   const [run] = s.next("a", 0);
   s.complete(run!.id, allOk(run!), 40); // 4 MiB in 40 ms: 100 MiB/s → 25 MiB window
   s.next("a", 40);
   assertEquals(s.inFlightBytes("a"), 25 * MiB);
   assertEquals(s.next("a", 40), [], "window full");
-  const fast = new Scheduler(oneFile(1000), []);
+  const fast = new Scheduler(oneFile(1000), [], WINDOW);
   fast.addSource("a", 0);
   const [r] = fast.next("a", 0);
   fast.complete(r!.id, allOk(r!), 1); // 4 GiB/s
@@ -341,7 +344,7 @@ Deno.test("a second bad response drops the source for this download", () => {
 });
 
 Deno.test("a response with several bad blocks is one strike", () => {
-  const s = new Scheduler(oneFile(32), []);
+  const s = new Scheduler(oneFile(32), [], WINDOW);
   s.addSource("a", 0);
   s.addSource("b", 0);
   const [a0] = s.next("a", 0);

@@ -8,7 +8,8 @@
  * so writes to one file are serialized (seek + write must not interleave);
  * different files are written concurrently. Writes are not synced one by
  * one: `flush` makes everything written so far durable, and the download
- * records which blocks were flushed (see progress.ts).
+ * records which blocks were flushed (see progress.ts). Of many small files
+ * only a few stay open; one closed for another is synced on its way out.
  *
  * @module
  */
@@ -56,8 +57,8 @@ export class Staging {
   #uses = 0;
   /** Folders known to exist below the root. */
   #dirs = new Set<string>();
-  /** Files written since the last flush but closed since (evicted): flush syncs them. */
-  #unsynced = new Set<number>();
+  /** Evicted dirty files being synced before their close: flush waits for them. */
+  #closing = new Set<Promise<void>>();
 
   constructor(gameDir: string, manifest: Manifest, options: StagingOptions = {}) {
     this.root = join(gameDir, STAGING_DIR, "files");
@@ -133,7 +134,7 @@ export class Staging {
     }
   }
 
-  /** Makes every write so far durable (fsync), open files and closed ones alike. */
+  /** Makes every write so far durable (fsync), open files and evicted ones alike. */
   async flush(): Promise<void> {
     const open = [...this.#open.values()];
     await Promise.all(open.map(async (entry) => {
@@ -142,31 +143,19 @@ export class Staging {
       entry.dirty = false;
       await entry.handle.syncData();
     }));
-    const closed = [...this.#unsynced];
-    this.#unsynced.clear();
-    let next = 0;
-    await Promise.all(Array.from({ length: SYNC_CONCURRENCY }, async () => {
-      while (next < closed.length) {
-        using handle = await Deno.open(this.pathOf(closed[next++]!), { write: true });
-        await handle.syncData();
-      }
-    }));
+    await Promise.all([...this.#closing]);
   }
 
-  /** Waits for pending writes and closes every file (no sync). */
+  /** Waits for pending writes, syncs and closes every file. */
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#open.values()].map((e) => e.chain));
-    for (const [index, entry] of this.#open) {
-      if (entry.dirty) this.#unsynced.add(index);
-      closeQuietly(entry.handle);
-    }
+    await this.flush().catch(() => {});
+    for (const entry of this.#open.values()) closeQuietly(entry.handle);
     this.#open.clear();
   }
 
   /** Removes the staging folder and everything in it. */
   async remove(): Promise<void> {
     await this.close();
-    this.#unsynced.clear();
     await Deno.remove(join(this.root, ".."), { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
@@ -202,8 +191,9 @@ export class Staging {
   /**
    * Closes the least recently used idle files beyond the limit. Only files
    * with no write queued are closed, and nothing here waits on another
-   * file's writes (two files evicting each other must not deadlock). A file
-   * closed dirty is remembered, and the next flush syncs it.
+   * file's writes (two files evicting each other must not deadlock). A dirty
+   * file is synced in the background before its close, and flush waits for
+   * that: syncing through the handle we have costs no second open.
    */
   #evict(): void {
     const withHandle = [...this.#open.entries()].filter(([, e]) => e.handle);
@@ -213,8 +203,11 @@ export class Staging {
     idle.sort((a, b) => a[1].lastUse - b[1].lastUse);
     for (const [index, entry] of idle.slice(0, excess)) {
       this.#open.delete(index);
-      if (entry.dirty) this.#unsynced.add(index);
-      closeQuietly(entry.handle);
+      const handle = entry.handle!;
+      const closing = (entry.dirty ? handle.syncData() : Promise.resolve())
+        .finally(() => closeQuietly(handle));
+      this.#closing.add(closing);
+      closing.catch(() => {}).finally(() => this.#closing.delete(closing));
     }
   }
 }
