@@ -108,8 +108,12 @@ export class FrameReader {
     this.#maxPayload = limits.maxPayloadBytes ?? LIMITS.maxPayloadBytes;
   }
 
-  /** The next frame, or null when the stream ended cleanly between frames. */
-  async read(): Promise<Frame | null> {
+  /**
+   * The next frame, or null when the stream ended cleanly between frames.
+   * `allocate` supplies the payload's buffer (of at least the asked size),
+   * so that a caller can reuse buffers.
+   */
+  async read(allocate?: (bytes: number) => ArrayBuffer): Promise<Frame | null> {
     const prefix = await this.#readExact(4, true);
     if (prefix === null) return null;
     const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0);
@@ -135,7 +139,7 @@ export class FrameReader {
       );
     }
     if (payloadLength === 0) return { header };
-    return { header, payload: (await this.#readExact(payloadLength, false))! };
+    return { header, payload: (await this.#readExact(payloadLength, false, allocate))! };
   }
 
   /** Stops reading and tells the sender we are not interested in more. */
@@ -144,9 +148,13 @@ export class FrameReader {
   }
 
   /** Exactly n bytes; null only when `eofOk` and the stream ended before any byte. */
-  async #readExact(n: number, eofOk: boolean): Promise<Uint8Array | null> {
+  async #readExact(
+    n: number,
+    eofOk: boolean,
+    allocate?: (bytes: number) => ArrayBuffer,
+  ): Promise<Uint8Array | null> {
     // Allocation is bounded by the limits checked by the caller.
-    let buffer = new ArrayBuffer(n);
+    let buffer = allocate?.(n) ?? new ArrayBuffer(n);
     let filled = 0;
     while (filled < n) {
       const got = await this.#source.read(new Uint8Array(buffer, filled, n - filled));
@@ -157,7 +165,7 @@ export class FrameReader {
       buffer = got.buffer;
       filled += got.length;
     }
-    return new Uint8Array(buffer);
+    return new Uint8Array(buffer, 0, n);
   }
 }
 

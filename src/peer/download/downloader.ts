@@ -27,6 +27,7 @@ import { ProgressRecorder } from "./recorder.ts";
 import type { PeerSource } from "./sources.ts";
 import type { RateGate } from "./rate_limit.ts";
 import { ProgressMeter } from "./progress_meter.ts";
+import type { BufferPool } from "../buffer_pool.ts";
 
 export interface DownloadTarget {
   game: string;
@@ -47,6 +48,8 @@ export interface DownloadDeps {
   events: EventLog;
   log: Logger;
   gate: RateGate;
+  /** Payload buffers, reused across requests and downloads. */
+  buffers: BufferPool;
   /** Called once the new files are in place (the library takes over the verified hashes). */
   onCommitted: (manifest: Manifest) => Promise<void>;
   scheduler?: SchedulerOptions;
@@ -273,7 +276,7 @@ export class Download {
       await this.#d.gate.pass(batch.reduce((n, r) => n + r.bytes, 0), signal);
       reply = await session.request(
         { type: "get-block", game: this.target.game, runs: asked },
-        { signal },
+        { signal, allocate: (bytes) => this.#d.buffers.take(bytes) },
       );
     } catch {
       return failAll();
@@ -298,6 +301,8 @@ export class Download {
       await this.#accept(run, got.count, payload.subarray(offset, offset + got.bytes));
       offset += got.bytes;
     }
+    // Verified and written (or refused): the buffer can carry the next answer.
+    this.#d.buffers.give(payload.buffer);
   }
 
   /** Stops the requests whose every run the scheduler no longer needs. */

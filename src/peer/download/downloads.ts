@@ -14,6 +14,7 @@ import { Download, type DownloadOutcome, type DownloadTarget } from "./downloade
 import { chooseManifest, latestOffers, type PeerSource } from "./sources.ts";
 import { clearProgress, loadProgress, saveManifest, saveProgress } from "./progress.ts";
 import type { RateGate } from "./rate_limit.ts";
+import { BufferPool } from "../buffer_pool.ts";
 import type { SchedulerOptions } from "./scheduler.ts";
 import type { Manifest } from "../protocol.ts";
 
@@ -42,6 +43,7 @@ export class Downloads {
   #o: DownloadsOptions;
   #active = new Map<string, Active>();
   #stopping = false;
+  #buffers = new BufferPool();
 
   constructor(options: DownloadsOptions) {
     this.#o = options;
@@ -124,6 +126,7 @@ export class Downloads {
       events: this.#o.events,
       log: this.#o.log.child(target.game),
       gate: this.#o.gate,
+      buffers: this.#buffers,
       onCommitted: this.#o.onCommitted,
       scheduler: this.#o.scheduler,
     });

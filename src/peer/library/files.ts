@@ -30,20 +30,21 @@ export async function resolveInside(
 /**
  * Exactly `length` bytes at `offset` of the file at `path`, which must still
  * have the size and mtime of `stamp`; otherwise rejects with
- * {@linkcode FileChangedError}.
+ * {@linkcode FileChangedError}. `allocate` supplies the buffer (reuse).
  */
 export async function readBlockAt(
   path: string,
   stamp: FileStamp,
   offset: number,
   length: number,
+  allocate?: (bytes: number) => ArrayBuffer,
 ): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
   const info = await file.stat();
   if (!info.isFile || info.size !== stamp.size || (info.mtime?.getTime() ?? 0) !== stamp.mtimeMs) {
     throw new FileChangedError(`${path} changed since it was hashed`);
   }
-  const bytes = new Uint8Array(length);
+  const bytes = allocate ? new Uint8Array(allocate(length), 0, length) : new Uint8Array(length);
   if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
   await readFully(file, bytes, path);
   return bytes;

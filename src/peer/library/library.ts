@@ -224,7 +224,13 @@ export class Library {
   }
 
   /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
-  async readBlock(game: string, path: string, index: number, count = 1): Promise<BlockAnswer> {
+  async readBlock(
+    game: string,
+    path: string,
+    index: number,
+    count = 1,
+    allocate?: (bytes: number) => ArrayBuffer,
+  ): Promise<BlockAnswer> {
     const bad = wirePathError(path);
     if (bad) return { ok: false, code: "bad-request", message: `bad path: ${bad}` };
     if (!Number.isSafeInteger(index) || index < 0) {
@@ -237,7 +243,7 @@ export class Library {
     if (!entry) return notFound(`no game ${game}`);
     const served = entry.served;
     if (!served) return busy(`${game} is being hashed`, RETRY_HASHING_MS);
-    const block = await readServedBlock(served, path, index, count);
+    const block = await readServedBlock(served, path, index, count, allocate);
     if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
     if (block === "changed") {
       this.#watching.mark(new Set([game]));

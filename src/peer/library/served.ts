@@ -71,6 +71,7 @@ export async function readServedBlock(
   path: string,
   index: number,
   count = 1,
+  allocate?: (bytes: number) => ArrayBuffer,
 ): Promise<Uint8Array | "absent" | "changed" | Error> {
   const file = served.files.get(path);
   if (!file || index >= blockCount(file.size, served.blockSize)) return "absent";
@@ -80,7 +81,7 @@ export async function readServedBlock(
   try {
     const real = await resolveInside(served.dir, served.realDir, path);
     if (real === null) return "changed";
-    return await readBlockAt(real, file, offset, length);
+    return await readBlockAt(real, file, offset, length, allocate);
   } catch (error) {
     if (error instanceof FileChangedError || error instanceof Deno.errors.NotFound) {
       return "changed";

@@ -16,6 +16,7 @@ import { CLOSE, errorResponse, LIMITS, type Request } from "../protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../transport.ts";
 import { sleep, Slots } from "../async.ts";
+import { BufferPool } from "../buffer_pool.ts";
 import { clientHello, type HandshakeResult, type LocalPeer, serverHello } from "./handshake.ts";
 import {
   type Initiator,
@@ -65,6 +66,8 @@ export class PeerManager {
   /** Every open connection, in any state, so shutdown can close them all. */
   #sessions = new Set<Session>();
   #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Block answers are read into these: a seed's memory stays flat however much it sends. */
+  #buffers = new BufferPool();
 
   constructor(options: PeerManagerOptions) {
     // `??`, not a spread: an option passed as undefined must not erase its default.
@@ -333,7 +336,13 @@ export class PeerManager {
       case "get-manifest":
         return await serveManifest(this.#o.library, request.game);
       case "get-block":
-        return await serveUpload(this.#o.library, record.uploads!, this.#o.uploadGate, request);
+        return await serveUpload(
+          this.#o.library,
+          record.uploads!,
+          this.#o.uploadGate,
+          this.#buffers,
+          request,
+        );
       default:
         return { message: errorResponse("bad-request", "unknown request") };
     }

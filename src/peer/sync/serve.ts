@@ -16,6 +16,7 @@ import { wirePathError } from "../library/mod.ts";
 import type { BlockAnswer, ManifestAnswer } from "../library/mod.ts";
 import type { Reply } from "./session.ts";
 import type { Slots } from "../async.ts";
+import type { BufferPool } from "../buffer_pool.ts";
 import type { RateGate } from "../download/rate_limit.ts";
 
 export type { BlockAnswer, ManifestAnswer };
@@ -25,7 +26,13 @@ export interface LibraryPort {
   snapshot(): LibrarySnapshot;
   onChange(listener: (delta: LibraryDelta) => void): () => void;
   getManifest(game: string): Promise<ManifestAnswer>;
-  readBlock(game: string, path: string, index: number, count?: number): Promise<BlockAnswer>;
+  readBlock(
+    game: string,
+    path: string,
+    index: number,
+    count?: number,
+    allocate?: (bytes: number) => ArrayBuffer,
+  ): Promise<BlockAnswer>;
 }
 
 function failure(answer: Extract<ManifestAnswer | BlockAnswer, { ok: false }>): Reply {
@@ -57,6 +64,7 @@ export async function serveManifest(library: LibraryPort, game: string): Promise
 export async function serveBlocks(
   library: LibraryPort,
   request: { game: string; runs: BlockRun[] },
+  pool?: BufferPool,
 ): Promise<Reply> {
   const bad = request.runs.map((r) => wirePathError(r.path)).find((e) => e !== null);
   if (bad) return { message: errorResponse("bad-request", `bad path: ${bad}`) };
@@ -64,12 +72,16 @@ export async function serveBlocks(
   const parts: Uint8Array[] = [];
   let total = 0;
   for (const run of request.runs) {
-    const answer = await library.readBlock(request.game, run.path, run.index, run.count);
+    const allocate = pool && ((bytes: number) => pool.take(bytes));
+    const answer = await library.readBlock(request.game, run.path, run.index, run.count, allocate);
     if (!answer.ok) {
       if (runs.length === 0) return failure(answer);
       break;
     }
-    if (runs.length > 0 && total + answer.bytes.length > LIMITS.maxBlockResponseBytes) break;
+    if (runs.length > 0 && total + answer.bytes.length > LIMITS.maxBlockResponseBytes) {
+      pool?.give(answer.bytes.buffer);
+      break;
+    }
     runs.push({
       path: run.path,
       index: run.index,
@@ -91,13 +103,19 @@ export async function serveUpload(
   library: LibraryPort,
   slots: Slots,
   gate: RateGate,
+  pool: BufferPool,
   request: { game: string; runs: BlockRun[] },
 ): Promise<Reply> {
   const release = await slots.take();
   try {
-    const reply = await serveBlocks(library, request);
+    const reply = await serveBlocks(library, request, pool);
     const pace = gate.limited ? (bytes: number) => gate.pass(bytes) : undefined;
-    return { ...reply, sent: release, pace };
+    const parts = Array.isArray(reply.payload) ? reply.payload : [];
+    const sent = () => {
+      release();
+      for (const part of parts) pool.give(part.buffer);
+    };
+    return { ...reply, sent, pace };
   } catch (error) {
     release();
     throw error;

@@ -33,6 +33,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** @default {LIMITS.requestTimeoutMs} */
   timeoutMs?: number;
+  /** Supplies the answer's payload buffer (reuse; see buffer_pool.ts). */
+  allocate?: (bytes: number) => ArrayBuffer;
 }
 
 /** The request failed before a response arrived (timeout, reset, closed). */
@@ -102,7 +104,7 @@ export class Session {
     try {
       await writeFrame(writer, header);
       await writer.close();
-      const frame = await reader.read();
+      const frame = await reader.read(options.allocate);
       if (!frame) throw new RequestError("unreachable", "peer closed the stream without answer");
       this.#onActivity();
       return frame;
