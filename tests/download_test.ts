@@ -303,3 +303,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a peer keeps serving its other games while it downloads",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const t = await tempTree();
+    await writeGame(t.path("dl"), { id: "Own", version: "1.0", files: { "own.bin": 3 * MiB } });
+    const { seeds, dl } = await swarm(t, ["alpha"], 2);
+    const [alpha] = seeds as [PeerProcess];
+    try {
+      await dl.command("download", { game: GAME.id });
+      await dl.waitEvent("download-progress", () => true, 30_000);
+      await alpha.until(
+        async () => {
+          const own = (await alpha.games()).find((g) => g.id === "Own");
+          return (own?.sources as string[] | undefined)?.length ? true : undefined;
+        },
+        15_000,
+        "the downloader's own game offered",
+      );
+      await alpha.command("download", { game: "Own" });
+      await alpha.waitEvent("download-finished", (e) => e.game === "Own", 30_000);
+      assertEquals(events(dl, "download-finished").length, 0, "served while still downloading");
+      assertEquals(
+        await Deno.readFile(join(t.path("alpha"), "Own", "own.bin")),
+        fileBytes("own.bin", 3 * MiB),
+      );
+      await dl.waitEvent("download-finished", () => true, 60_000);
+    } finally {
+      await stopAll([...seeds, dl], t);
+    }
+  },
+});
