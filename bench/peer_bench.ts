@@ -9,11 +9,10 @@ import { join } from "node:path";
 import { PeerProcess, ROOT } from "../tests/peer_process.ts";
 import { tempTree } from "../tests/fixtures.ts";
 import { createLogger } from "../src/peer/log.ts";
+import { member } from "../tests/member.ts";
 import { Runtime } from "../src/peer/runtime.ts";
-import { loadIdentity } from "../src/peer/identity.ts";
 import { DEFAULT_PARTY_KEY, Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
-import { Transport } from "../src/peer/transport.ts";
-import { alpnFor, LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
+import { LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
 import { Session } from "../src/peer/sync/session.ts";
 import { clientHello } from "../src/peer/sync/handshake.ts";
 import { connectRaw, pullRaw } from "./quic_raw.ts";
@@ -121,15 +120,7 @@ async function handshakeMs(port: number, rounds: number): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const dir = await Deno.makeTempDir();
-    const id = await loadIdentity(dir, party);
-    const transport = Transport.bind({
-      hostname: "127.0.0.1",
-      port: 0,
-      keyPem: id.keyPem,
-      certPem: id.certPem,
-      caCertPem: party.caCertPem,
-      alpnProtocols: [alpnFor(PROTOCOL_VERSION)],
-    });
+    const { identity: id, transport } = await member(dir, DEFAULT_PARTY_KEY, party);
     const started = performance.now();
     const session = new Session(
       await transport.connect({ hostname: "127.0.0.1", port, serverName: PARTY_SERVER_NAME }),

@@ -7,16 +7,9 @@ import { fileBytes, type GameSpec, tempTree, writeGame } from "./fixtures.ts";
 import { PeerProcess } from "./peer_process.ts";
 import { EventLog } from "../src/peer/events.ts";
 import { silentLogger } from "../src/peer/log.ts";
-import { loadIdentity } from "../src/peer/identity.ts";
-import { DEFAULT_PARTY_KEY, Party } from "../src/peer/party.ts";
-import { Transport } from "../src/peer/transport.ts";
-import {
-  ALPN_ANY_VERSION,
-  alpnFor,
-  LIMITS,
-  PROTOCOL_VERSION,
-  type WireGame,
-} from "../src/peer/protocol.ts";
+import { DEFAULT_PARTY_KEY } from "../src/peer/party.ts";
+import { member } from "./member.ts";
+import { LIMITS, PROTOCOL_VERSION, type WireGame } from "../src/peer/protocol.ts";
 import { PeerManager } from "../src/peer/sync/manager.ts";
 import type { LibraryPort } from "../src/peer/sync/serve.ts";
 import { sha256Hex } from "../src/peer/library/mod.ts";
@@ -136,16 +129,7 @@ Deno.test({
       readBlock: () =>
         Promise.resolve({ ok: true, bytes: new TextEncoder().encode("hello"), count: 1 }),
     };
-    const party = await Party.derive(DEFAULT_PARTY_KEY);
-    const identity = await loadIdentity(t.path("evil-state"), party);
-    const transport = Transport.bind({
-      hostname: "127.0.0.1",
-      port: 0,
-      keyPem: identity.keyPem,
-      certPem: identity.certPem,
-      caCertPem: party.caCertPem,
-      alpnProtocols: [alpnFor(PROTOCOL_VERSION), ALPN_ANY_VERSION],
-    });
+    const { party, identity, transport } = await member(t.path("evil-state"), DEFAULT_PARTY_KEY);
     const evil = new PeerManager({
       local: {
         peerId: identity.peerId,

@@ -11,8 +11,9 @@ import { createLogger } from "../src/peer/log.ts";
 import { Runtime } from "../src/peer/runtime.ts";
 import { loadIdentity } from "../src/peer/identity.ts";
 import { Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
-import { type Connection, Transport } from "../src/peer/transport.ts";
-import { alpnFor, LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
+import type { Connection } from "../src/peer/transport.ts";
+import { member as memberOf } from "./member.ts";
+import { LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
 import { Session } from "../src/peer/sync/session.ts";
 import { clientHello } from "../src/peer/sync/handshake.ts";
 import { FrameReader } from "../src/peer/framing.ts";
@@ -44,16 +45,7 @@ async function setup() {
   await runtime.events.waitFor((e) => e.event === "library-hashed", {
     signal: AbortSignal.timeout(10_000),
   }).catch(() => {});
-  const party = await Party.derive(PARTY);
-  const identity = await loadIdentity(t.path("client-state"), party);
-  const client = Transport.bind({
-    hostname: "127.0.0.1",
-    port: 0,
-    keyPem: identity.keyPem,
-    certPem: identity.certPem,
-    caCertPem: party.caCertPem,
-    alpnProtocols: [alpnFor(PROTOCOL_VERSION)],
-  });
+  const { party, identity, transport: client } = await memberOf(t.path("client-state"), PARTY);
   const dial = () =>
     client.connect({
       hostname: "127.0.0.1",

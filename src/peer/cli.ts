@@ -11,29 +11,26 @@ import { DEFAULT_PORT } from "./protocol.ts";
 import { DEFAULT_PARTY_KEY } from "./party.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseAddr } from "./sync/peer_table.ts";
+import type { RuntimeOptions } from "./runtime.ts";
 
 /** The default port of the web page (DESIGN: the HTTP API comes with it). */
 export const DEFAULT_WEB_PORT = 47880;
 
-export interface CliOptions {
-  gamesDir: string;
-  stateDir: string;
-  name: string;
-  host: string;
-  port: number;
-  partyKey: string;
+/** What the command line sets: the runtime's settings plus the program's own. */
+export interface CliOptions extends
+  Required<
+    Pick<
+      RuntimeOptions,
+      "gamesDir" | "stateDir" | "name" | "host" | "port" | "partyKey" | "connect" | "mdns"
+    >
+  >,
+  Pick<RuntimeOptions, "uploadLimit" | "downloadLimit" | "uploadsPerPeer"> {
   /** True when the party key is the built-in open one. */
   openParty: boolean;
-  connect: string[];
-  mdns: boolean;
   web: boolean;
   webPort: number;
   jsonl: boolean;
   logLevel: LogLevel;
-  /** MB/s; undefined = unlimited. */
-  uploadLimit?: number;
-  downloadLimit?: number;
-  uploadsPerPeer: number;
 }
 
 export type CliResult =

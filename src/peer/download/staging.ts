@@ -46,9 +46,6 @@ export interface StagingOptions {
   maxOpenFiles?: number;
 }
 
-/** How many files are synced at once: the kernel batches them. */
-const SYNC_CONCURRENCY = 16;
-
 export class Staging {
   readonly root: string;
   #manifest: Manifest;
