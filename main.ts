@@ -16,13 +16,16 @@ function fail(message: string, code: number): never {
   Deno.exit(code);
 }
 
-/** Writes harness records in order without blocking the event loop. */
-function stdoutWriter(): (record: HarnessRecord) => void {
+/** Writes harness records in order without blocking the event loop; `flushed` waits for all. */
+function stdoutWriter() {
   let chain = Promise.resolve();
   const writer = Deno.stdout.writable.getWriter();
-  return (record) => {
-    const bytes = encoder.encode(JSON.stringify(record) + "\n");
-    chain = chain.then(() => writer.write(bytes)).catch(() => {});
+  return {
+    write: (record: HarnessRecord) => {
+      const bytes = encoder.encode(JSON.stringify(record) + "\n");
+      chain = chain.then(() => writer.write(bytes)).catch(() => {});
+    },
+    flushed: () => chain,
   };
 }
 
@@ -63,11 +66,14 @@ async function main(): Promise<number> {
       // SIGTERM does not exist on Windows.
     }
   }
+  const out = stdoutWriter();
   if (options.jsonl) {
-    runHarness({ runtime, lines: readLines(Deno.stdin.readable), write: stdoutWriter(), log })
+    runHarness({ runtime, lines: readLines(Deno.stdin.readable), write: out.write, log })
       .catch((error) => log.error(`harness: ${errorMessage(error)}`));
   }
   const { failed } = await runtime.finished;
+  // Deno.exit drops unwritten output: the last answer (shutdown's) must reach the driver.
+  await out.flushed();
   return failed ? 1 : 0;
 }
 
