@@ -370,15 +370,6 @@ export class Download {
     const total = this.#plan.totalBytes;
     const rate = meter.sample(done, this.#now());
     const active = this.#scheduler.sources().filter((s) => this.#scheduler.inFlightBytes(s) > 0);
-    this.#d.log.debug(
-      `window ${
-        this.#scheduler.sources().map((s) =>
-          `${s}: ${(this.#scheduler.inFlightBytes(s) / 1048576).toFixed(0)} MiB in flight, rate ${
-            (this.#scheduler.rate(s) / 1e6).toFixed(0)
-          } MB/s`
-        ).join("; ")
-      }; requests ${this.#inFlight.size}`,
-    );
     this.#d.events.emit("download-progress", {
       game: this.target.game,
       doneBytes: done,
