@@ -8,13 +8,11 @@
  */
 import { join } from "node:path";
 import { PeerProcess, ROOT } from "../tests/peer_process.ts";
-import { tempTree } from "../tests/fixtures.ts";
+import { tempTree, type Tree } from "../tests/fixtures.ts";
 import { memoryOf, rawCeilingProcess, writeBigFile } from "./peer_bench.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
-
-type Tree = Awaited<ReturnType<typeof tempTree>>;
 
 /** CPU seconds (user + system) a process has used. */
 export async function cpuSeconds(pid: number): Promise<number> {

@@ -5,8 +5,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { fileBytes, type GameSpec, tempTree, writeGame } from "./fixtures.ts";
-import { HarnessError, type HarnessRecord, PeerProcess } from "./peer_process.ts";
+import { fileBytes, type GameSpec, tempTree, type Tree, writeGame } from "./fixtures.ts";
+import { HarnessError, type HarnessRecord, inTree, PeerProcess } from "./peer_process.ts";
 
 const MiB = 1024 * 1024;
 const GAME: GameSpec = {
@@ -21,8 +21,6 @@ const GAME: GameSpec = {
     "empty.cfg": 0,
   },
 };
-
-type Tree = Awaited<ReturnType<typeof tempTree>>;
 
 /**
  * Starts `names` as seeds of GAME, slowed to `limit` MB/s each (a number for
@@ -39,12 +37,7 @@ async function swarm(
     await writeGame(t.path(name), GAME);
     const cap = Array.isArray(limit) ? limit[i] : limit;
     seeds.push(
-      await PeerProcess.start({
-        name,
-        gamesDir: t.path(name),
-        stateDir: t.path(`${name}-state`),
-        extraArgs: cap ? [`--upload-limit=${cap}`] : [],
-      }),
+      await PeerProcess.start(inTree(t, name, { extraArgs: cap ? [`--upload-limit=${cap}`] : [] })),
     );
   }
   const dl = await PeerProcess.start(dlOptions(t, seeds, downloader));
@@ -64,12 +57,7 @@ async function swarm(
 }
 
 function dlOptions(t: Tree, seeds: PeerProcess[], name = "dl") {
-  return {
-    name,
-    gamesDir: t.path(name),
-    stateDir: t.path(`${name}-state`),
-    connect: seeds.map((s) => s.addr),
-  };
+  return inTree(t, name, { connect: seeds.map((s) => s.addr) });
 }
 
 /** Every file of GAME in `gamesDir` equals the seed's copy. */
@@ -252,12 +240,7 @@ Deno.test({
       await Promise.all(seeds.map((s) => s.kill("SIGTERM")));
       await dl.waitEvent("download-stalled", () => true, 10_000);
       assertEquals(events(dl, "download-failed").length, 0);
-      back = await PeerProcess.start({
-        name: "alpha",
-        gamesDir: t.path("alpha"),
-        stateDir: t.path("alpha-state"),
-        extraArgs: ["--upload-limit=50"],
-      });
+      back = await PeerProcess.start(inTree(t, "alpha", { extraArgs: ["--upload-limit=50"] }));
       await dl.command("connect", { addr: back.addr });
       await dl.waitEvent("download-resumed", () => true, 20_000);
       await dl.waitEvent("download-finished", () => true, 60_000);

@@ -43,6 +43,9 @@ export async function writeGame(gamesDir: string, spec: GameSpec): Promise<strin
   return dir;
 }
 
+/** What {@linkcode tempTree} gives. */
+export type Tree = Awaited<ReturnType<typeof tempTree>>;
+
 /** A temporary folder tree for one test, removed by `cleanup`. */
 export async function tempTree(prefix = "lanspread-test-") {
   const root = await Deno.makeTempDir({ prefix });

@@ -2,14 +2,14 @@
  * Upload and download caps hold over real QUIC on loopback.
  */
 import { assert } from "./assert.ts";
-import { tempTree, writeGame } from "./fixtures.ts";
+import { tempTree, type Tree, writeGame } from "./fixtures.ts";
 import { createLogger } from "../src/peer/log.ts";
 import { Runtime, type RuntimeOptions } from "../src/peer/runtime.ts";
 
 const MiB = 1024 * 1024;
 
 async function peer(
-  t: Awaited<ReturnType<typeof tempTree>>,
+  t: Tree,
   name: string,
   extra: Partial<RuntimeOptions> = {},
 ) {

@@ -33,6 +33,15 @@ export interface PeerProcessOptions {
   denoFlags?: string[];
 }
 
+/** Options for a peer `name` whose games and state live in `t`: `<name>/`, `<name>-state/`. */
+export function inTree(
+  t: { path: (...parts: string[]) => string },
+  name: string,
+  extra: Partial<PeerProcessOptions> = {},
+): PeerProcessOptions {
+  return { name, gamesDir: t.path(name), stateDir: t.path(`${name}-state`), ...extra };
+}
+
 /** A command answered with an error record. */
 export class HarnessError extends Error {
   constructor(readonly record: HarnessRecord) {

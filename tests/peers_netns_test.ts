@@ -4,14 +4,12 @@
  * Needs root and iproute2; otherwise skipped with the reason printed.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { tempTree, writeGame } from "./fixtures.ts";
+import { tempTree, type Tree, writeGame } from "./fixtures.ts";
 import { netnsUnavailable, type TestNode, withTestbed } from "./netns.ts";
 import { PeerProcess } from "./peer_process.ts";
 
 const reason = await netnsUnavailable();
 if (reason) console.error(`skipping the peer network-namespace tests: ${reason}`);
-
-type Tree = Awaited<ReturnType<typeof tempTree>>;
 
 function startIn(
   node: TestNode,

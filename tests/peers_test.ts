@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
 import { tempTree, writeGame } from "./fixtures.ts";
-import { type HarnessRecord, PeerProcess } from "./peer_process.ts";
+import { type HarnessRecord, inTree, PeerProcess } from "./peer_process.ts";
 
 type Row = Record<string, unknown>;
 
@@ -16,12 +16,7 @@ async function startTrio(t: Awaited<ReturnType<typeof tempTree>>) {
   await writeGame(t.path("bravo"), { id: "Shared", version: "1.0", files: { "s.bin": 5000 } });
   await writeGame(t.path("charlie"), { id: "Unreal", version: "2.0" });
   await writeGame(t.path("charlie"), { id: "Shared", version: "1.0", files: { "s.bin": 5000 } });
-  const opts = (name: string, connect: string[] = []) => ({
-    name,
-    gamesDir: t.path(name),
-    stateDir: t.path(`${name}-state`),
-    connect,
-  });
+  const opts = (name: string, connect: string[] = []) => inTree(t, name, { connect });
   const alpha = await PeerProcess.start(opts("alpha"));
   const bravo = await PeerProcess.start(opts("bravo", [alpha.addr]));
   const charlie = await PeerProcess.start(opts("charlie", [alpha.addr, bravo.addr]));
@@ -176,20 +171,10 @@ Deno.test({
     const port = freePort();
     const peers: PeerProcess[] = [];
     try {
-      const early = await PeerProcess.start({
-        name: "early",
-        gamesDir: t.path("early"),
-        stateDir: t.path("early-state"),
-        connect: [`127.0.0.1:${port}`],
-      });
+      const early = await PeerProcess.start(inTree(t, "early", { connect: [`127.0.0.1:${port}`] }));
       peers.push(early);
       await new Promise((r) => setTimeout(r, 1_000));
-      const late = await PeerProcess.start({
-        name: "late",
-        gamesDir: t.path("late"),
-        stateDir: t.path("late-state"),
-        port,
-      });
+      const late = await PeerProcess.start(inTree(t, "late", { port }));
       peers.push(late);
       const seenByLate = await connectedTo(late, early);
       const seenByEarly = await connectedTo(early, late);
@@ -212,13 +197,7 @@ Deno.test({
     const peers: PeerProcess[] = [];
     try {
       const start = (name: string, port: number, other: number) =>
-        PeerProcess.start({
-          name,
-          gamesDir: t.path(name),
-          stateDir: t.path(`${name}-state`),
-          port,
-          connect: [`127.0.0.1:${other}`],
-        });
+        PeerProcess.start(inTree(t, name, { port, connect: [`127.0.0.1:${other}`] }));
       peers.push(...await Promise.all([start("left", pa, pb), start("right", pb, pa)]));
       const [left, right] = peers as [PeerProcess, PeerProcess];
       await connectedTo(left, right);

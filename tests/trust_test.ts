@@ -3,7 +3,7 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { tempTree, writeGame } from "./fixtures.ts";
-import { HarnessError, PeerProcess } from "./peer_process.ts";
+import { HarnessError, inTree, PeerProcess } from "./peer_process.ts";
 
 Deno.test({
   name:
@@ -15,19 +15,11 @@ Deno.test({
     await writeGame(t.path("alpha"), { id: "Quake", version: "1.0" });
     const peers: PeerProcess[] = [];
     try {
-      const alpha = await PeerProcess.start({
-        name: "alpha",
-        gamesDir: t.path("alpha"),
-        stateDir: t.path("alpha-state"),
-      });
+      const alpha = await PeerProcess.start(inTree(t, "alpha"));
       peers.push(alpha);
-      const mallory = await PeerProcess.start({
-        name: "mallory",
-        gamesDir: t.path("mallory"),
-        stateDir: t.path("mallory-state"),
-        partyKey: "a private party",
-        connect: [alpha.addr],
-      });
+      const mallory = await PeerProcess.start(
+        inTree(t, "mallory", { partyKey: "a private party", connect: [alpha.addr] }),
+      );
       peers.push(mallory);
       const error = await assertRejects(
         () => mallory.command("connect", { addr: alpha.addr }),
@@ -58,19 +50,12 @@ Deno.test({
     await writeGame(t.path("alpha"), { id: "Quake", version: "1.0" });
     const peers: PeerProcess[] = [];
     try {
-      const alpha = await PeerProcess.start({
-        name: "alpha",
-        gamesDir: t.path("alpha"),
-        stateDir: t.path("alpha-state"),
-      });
+      const alpha = await PeerProcess.start(inTree(t, "alpha"));
       peers.push(alpha);
-      const future = await PeerProcess.start({
-        name: "future",
-        gamesDir: t.path("future"),
-        stateDir: t.path("future-state"),
+      const future = await PeerProcess.start(inTree(t, "future", {
         connect: [alpha.addr],
         env: { LANSPREAD_TEST_PROTOCOL_VERSION: "99" },
-      });
+      }));
       peers.push(future);
       const seen = await alpha.waitEvent("peer-incompatible", (e) => e.peerId === future.peerId);
       assertEquals([seen.protocolVersion, seen.ourProtocolVersion], [99, 1]);
