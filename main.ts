@@ -5,7 +5,7 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { homeDir, parseCli, USAGE } from "./src/peer/cli.ts";
-import { createLogger, errorMessage } from "./src/peer/log.ts";
+import { createLogger, errorMessage } from "./src/common/log.ts";
 import { Runtime } from "./src/peer/runtime.ts";
 import { type HarnessRecord, readLines, runHarness } from "./src/peer/harness.ts";
 
@@ -68,7 +68,13 @@ async function main(): Promise<number> {
   }
   const out = stdoutWriter();
   if (options.jsonl) {
-    runHarness({ runtime, lines: readLines(Deno.stdin.readable), write: out.write, log })
+    runHarness({
+      api: runtime.api,
+      stop: stop,
+      lines: readLines(Deno.stdin.readable),
+      write: out.write,
+      log,
+    })
       .catch((error) => log.error(`harness: ${errorMessage(error)}`));
   }
   const { failed } = await runtime.finished;

@@ -8,12 +8,10 @@
 import { join } from "node:path";
 import { PeerProcess, ROOT } from "../tests/peer_process.ts";
 import { tempTree } from "../tests/fixtures.ts";
-import { createLogger } from "../src/peer/log.ts";
-import { member } from "../tests/member.ts";
-import { Runtime } from "../src/peer/runtime.ts";
-import { DEFAULT_PARTY_KEY, Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
-import { LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
-import { Session } from "../src/peer/sync/session.ts";
+import { helloSession, member } from "../tests/member.ts";
+import { DEFAULT_PARTY_KEY, Party, PARTY_SERVER_NAME } from "../src/trust/party.ts";
+import { LIMITS, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
+import { Session } from "../src/wire/session.ts";
 import { clientHello } from "../src/peer/sync/handshake.ts";
 import { connectRaw, pullRaw } from "./quic_raw.ts";
 
@@ -151,20 +149,14 @@ export async function benchPeerCore(options: { bytes?: number } = {}): Promise<v
   await Deno.writeTextFile(join(gamesDir, "Big", "version.ini"), "1");
   await writeBigFile(join(gamesDir, "Big", "big.bin"), size);
   const seed = await PeerProcess.start({ name: "seed", gamesDir, stateDir: t.path("seed-state") });
-  const client = await Runtime.start({
-    gamesDir: t.path("client"),
-    stateDir: t.path("client-state"),
-    name: "client",
-    host: "127.0.0.1",
-    port: 0,
-    partyKey: DEFAULT_PARTY_KEY,
-    connect: [],
-    log: createLogger({ level: "warn" }),
+  const seedPort = Number(seed.addr.split(":")[1]);
+  const client = await helloSession(t.path("client-state"), DEFAULT_PARTY_KEY, {
+    hostname: "127.0.0.1",
+    port: seedPort,
   });
   try {
     await seed.waitEvent("library-hashed", (e) => e.game === "Big", 120_000);
-    const peer = await client.api.connect(seed.addr);
-    const session = client.manager.session(peer.peerId)!;
+    const session = client.session;
     // Measured before and after, best kept: noise must not flatter the ratio.
     const ceilingBefore = await rawCeilingProcess(size);
     const file = { game: "Big", path: "big.bin", size };
@@ -174,7 +166,7 @@ export async function benchPeerCore(options: { bytes?: number } = {}): Promise<v
     }
     const best = Math.max(...rates.map((r) => r[1]));
     const ceiling = Math.max(ceilingBefore, await rawCeilingProcess(size));
-    const hs = await handshakeMs(Number(seed.addr.split(":")[1]), 15);
+    const hs = await handshakeMs(seedPort, 15);
     const seedMem = await memoryOf(seed.pid);
     const clientMem = await memoryOf(Deno.pid);
     console.log(`peer core: get-block of a ${(size / GiB).toFixed(2)} GiB file over loopback`);
@@ -199,7 +191,7 @@ export async function benchPeerCore(options: { bytes?: number } = {}): Promise<v
       } MB`,
     );
   } finally {
-    await client.stop();
+    client.close();
     await seed.shutdown();
     await t.cleanup();
   }

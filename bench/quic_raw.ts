@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
-import { loadIdentity } from "../src/peer/identity.ts";
+import { Party, PARTY_SERVER_NAME } from "../src/trust/party.ts";
+import { loadIdentity } from "../src/trust/identity.ts";
 
 export const RAW_ALPN = "lanspread-bench-raw";
 

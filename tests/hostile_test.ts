@@ -7,16 +7,16 @@
 import { join } from "node:path";
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { fileBytes, tempTree, writeGame } from "./fixtures.ts";
-import { createLogger } from "../src/peer/log.ts";
+import { createLogger } from "../src/common/log.ts";
 import { Runtime } from "../src/peer/runtime.ts";
-import { loadIdentity } from "../src/peer/identity.ts";
-import { Party, PARTY_SERVER_NAME } from "../src/peer/party.ts";
-import type { Connection } from "../src/peer/transport.ts";
+import { loadIdentity } from "../src/trust/identity.ts";
+import { Party, PARTY_SERVER_NAME } from "../src/trust/party.ts";
+import type { Connection } from "../src/wire/transport.ts";
 import { member as memberOf } from "./member.ts";
-import { LIMITS, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
-import { Session } from "../src/peer/sync/session.ts";
+import { LIMITS, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
+import { Session } from "../src/wire/session.ts";
 import { clientHello } from "../src/peer/sync/handshake.ts";
-import { FrameReader } from "../src/peer/framing.ts";
+import { FrameReader } from "../src/wire/framing.ts";
 
 const PARTY = "hostile test party";
 const MiB = 1024 * 1024;
@@ -49,7 +49,7 @@ async function setup() {
   const dial = () =>
     client.connect({
       hostname: "127.0.0.1",
-      port: runtime.transport.addr.port,
+      port: runtime.port,
       serverName: PARTY_SERVER_NAME,
     });
   const local = {
@@ -289,7 +289,7 @@ Deno.test("fuzz: random and truncated frames never disturb the peer", async () =
     assert(closed > 0, "some fuzz cases broke framing");
     const check = await s.member();
     assertEquals((await check.request({ type: "ping" })).message.type, "pong");
-    assertEquals(s.runtime.supervisor.status().transport?.state, "running");
+    assertEquals(s.runtime.status().services.transport?.state, "running");
   } finally {
     await s.cleanup();
   }

@@ -3,8 +3,9 @@
  */
 import { assert } from "./assert.ts";
 import { tempTree, type Tree, writeGame } from "./fixtures.ts";
-import { createLogger } from "../src/peer/log.ts";
+import { createLogger } from "../src/common/log.ts";
 import { Runtime, type RuntimeOptions } from "../src/peer/runtime.ts";
+import { helloSession } from "./member.ts";
 
 const MiB = 1024 * 1024;
 
@@ -29,7 +30,7 @@ async function peer(
 /** Resolves once the seed offers its game hashed (the event may be past already). */
 async function hashed(runtime: Runtime): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (!runtime.library.snapshot().games[0]?.manifestHash) {
+  while (!runtime.events.since(0).some((e) => e.event === "library-hashed")) {
     if (Date.now() > deadline) throw new Error("the seed never hashed its game");
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -39,11 +40,15 @@ Deno.test("an upload cap paces block answers to the configured rate", async () =
   const t = await tempTree();
   await writeGame(t.path("seed"), { id: "Big", version: "1", files: { "big.bin": 12 * MiB } });
   const seed = await peer(t, "seed", { uploadLimit: 4 });
-  const client = await peer(t, "client");
+  let close = () => {};
   try {
     await hashed(seed);
-    const { peerId } = await client.api.connect(seed.addr);
-    const session = client.manager.session(peerId)!;
+    const member = await helloSession(t.path("client-state"), "limits", {
+      hostname: "127.0.0.1",
+      port: seed.port,
+    });
+    close = member.close;
+    const session = member.session;
     const started = performance.now();
     const reply = await session.request({
       type: "get-block",
@@ -55,7 +60,7 @@ Deno.test("an upload cap paces block answers to the configured rate", async () =
     // 12.6 MB at 4 MB/s, less a quarter second of burst: about 2.9 s.
     assert(seconds > 2.4 && seconds < 8, `took ${seconds.toFixed(2)} s`);
   } finally {
-    await client.stop();
+    close();
     await seed.stop();
     await t.cleanup();
   }

@@ -4,10 +4,12 @@
  *
  * @module
  */
-import { type Identity, loadIdentity } from "../src/peer/identity.ts";
-import { Party } from "../src/peer/party.ts";
-import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../src/peer/protocol.ts";
-import { Transport } from "../src/peer/transport.ts";
+import { type Identity, loadIdentity } from "../src/trust/identity.ts";
+import { Party, PARTY_SERVER_NAME } from "../src/trust/party.ts";
+import { Session } from "../src/wire/session.ts";
+import { clientHello } from "../src/peer/sync/handshake.ts";
+import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
+import { Transport } from "../src/wire/transport.ts";
 
 export interface Member {
   party: Party;
@@ -28,4 +30,30 @@ export async function member(stateDir: string, partyKey: string, party?: Party):
     alpnProtocols: [alpnFor(PROTOCOL_VERSION), ALPN_ANY_VERSION],
   });
   return { party, identity, transport };
+}
+
+/**
+ * A session past hello with the peer at `addr`, as a fresh member of
+ * `partyKey` whose identity lives in `stateDir`: for tests that send
+ * requests of their own.
+ */
+export async function helloSession(
+  stateDir: string,
+  partyKey: string,
+  addr: { hostname: string; port: number },
+): Promise<{ session: Session; close: () => void }> {
+  const { party, identity, transport } = await member(stateDir, partyKey);
+  const session = new Session(
+    await transport.connect({ ...addr, serverName: PARTY_SERVER_NAME }),
+  );
+  const result = await clientHello(session, {
+    peerId: identity.peerId,
+    name: "member",
+    addr: `127.0.0.1:${transport.addr.port}`,
+    protocolVersion: PROTOCOL_VERSION,
+    party,
+    snapshot: () => ({ rev: 0, games: [] }),
+  }, null);
+  if (result.kind !== "ok") throw new Error(`hello failed: ${JSON.stringify(result)}`);
+  return { session, close: () => transport.close() };
 }

@@ -21,7 +21,7 @@
  *
  * @module
  */
-import { type Logger, silentLogger } from "../peer/log.ts";
+import { type Logger, silentLogger } from "../common/log.ts";
 import { encodeQuery, type MdnsQuestion, type MdnsRecord, nameKey, sameName } from "./packet.ts";
 import { RecordCache } from "./cache.ts";
 import { labelOf, parsePeerTxt, SERVICE_TYPE } from "./records.ts";

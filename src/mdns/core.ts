@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { errorMessage, type Logger, silentLogger } from "../peer/log.ts";
+import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
 import { decodePacket } from "./packet.ts";
 import { Browser, type DiscoveredPeer } from "./browser.ts";
 import { Responder, type ResponderOptions } from "./responder.ts";

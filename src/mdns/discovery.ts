@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { errorMessage, type Logger, silentLogger } from "../peer/log.ts";
+import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
 import type { DiscoveredPeer } from "./browser.ts";
 import { type CoreStats, MdnsCore } from "./core.ts";
 import type { InterfaceInfo } from "./interfaces.ts";

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { PeerId } from "../peer/protocol.ts";
+import { PeerId } from "../wire/protocol.ts";
 import type { MdnsRecord } from "./packet.ts";
 import { nameKey } from "./packet.ts";
 

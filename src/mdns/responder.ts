@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { type Logger, silentLogger } from "../peer/log.ts";
+import { type Logger, silentLogger } from "../common/log.ts";
 import { encodeResponse, type MdnsRecord, sameRecord } from "./packet.ts";
 import { answerQuery, isKnown, legacyReply, type Role } from "./answers.ts";
 import { findConflict, lostTieBreak, probePacket } from "./probing.ts";

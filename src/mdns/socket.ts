@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { errorMessage, type Logger, silentLogger } from "../peer/log.ts";
+import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
 import {
   interfaceFor,
   type InterfaceInfo,

@@ -1,34 +1,79 @@
 /**
  * What a user can ask of a peer: the operations behind the JSONL harness
- * (and the HTTP API to come). Each either returns data or throws a
- * {@linkcode CommandError} with a code the caller can act on.
+ * and the HTTP API, so the two can never disagree. Each either returns data
+ * or throws a {@linkcode CommandError} with a code the caller can act on.
+ *
+ * The API stands on narrow parts ({@linkcode ApiParts}) that the composition
+ * root (runtime.ts) hands it: it never sees the services themselves, and
+ * tests build it from fakes.
  *
  * @module
  */
-import { abortable } from "./async.ts";
-import { CommandError } from "./errors.ts";
+import { abortable } from "../common/async.ts";
+import { CommandError } from "../common/errors.ts";
+import type { EventLog } from "../common/events.ts";
+import type { HostPort } from "../wire/transport.ts";
 import { type GameView, mergeGames } from "./games_view.ts";
-import type { Runtime } from "./runtime.ts";
+import type { LocalGame } from "./library/mod.ts";
+import type { WireGame } from "../wire/protocol.ts";
+import type { DiscoveredPeer } from "../mdns/mod.ts";
 import { ConnectError } from "./sync/manager.ts";
 import { formatAddr, parseAddr, type PeerView } from "./sync/peer_table.ts";
 
-export class PeerApi {
-  readonly runtime: Runtime;
+/** The parts the API is built from; each is a few functions of one service. */
+export interface ApiParts {
+  /** The runtime's status record (identity, library, discovery, services). */
+  status(): Record<string, unknown> & { gamesDir: string };
+  events: EventLog;
+  peers: {
+    /** Every peer we hold a record of. */
+    list(): PeerView[];
+    /** Connected peers' libraries. */
+    libraries(): { peerId: string; games: WireGame[] }[];
+    /** Dials and completes hello. */
+    connect(target: HostPort, signal?: AbortSignal): Promise<PeerView>;
+  };
+  dialer: {
+    /** Keeps an address connected from now on. */
+    keep(target: HostPort, peerId: string): void;
+    /** Peers mDNS announced that the dialer tries, with their failed attempts. */
+    discovered(): { peerId: string; failures: number }[];
+  };
+  /** Peers mDNS currently announces (none when mDNS is off). */
+  heard(): DiscoveredPeer[];
+  library: {
+    games(): LocalGame[];
+    setGamesDir(path: string): Promise<void>;
+  };
+  downloads: {
+    games(): string[];
+    start(game: string, options: { install: boolean }): { sources: string[]; version: string };
+    cancel(game: string): Promise<void>;
+  };
+}
 
-  constructor(runtime: Runtime) {
-    this.runtime = runtime;
+export class PeerApi {
+  #p: ApiParts;
+
+  constructor(parts: ApiParts) {
+    this.#p = parts;
+  }
+
+  /** The event log every reader (harness, HTTP, tests) follows. */
+  get events(): EventLog {
+    return this.#p.events;
   }
 
   status() {
-    return this.runtime.status();
+    return this.#p.status();
   }
 
   /** Peers we hold, plus those mDNS announced that we have not reached (yet). */
   listPeers(): PeerView[] {
-    const held = this.runtime.manager.peers();
+    const held = this.#p.peers.list();
     const known = new Set(held.map((p) => p.peerId));
-    const failures = new Map(this.runtime.dialer.discovered().map((t) => [t.peerId, t.failures]));
-    const heard: PeerView[] = (this.runtime.discovery?.peers() ?? [])
+    const failures = new Map(this.#p.dialer.discovered().map((t) => [t.peerId, t.failures]));
+    const heard: PeerView[] = this.#p.heard()
       .filter((p) => !known.has(p.peerId) && failures.has(p.peerId))
       .map((p) => ({
         peerId: p.peerId,
@@ -43,12 +88,8 @@ export class PeerApi {
   }
 
   listGames(): (GameView & { downloading: boolean })[] {
-    const peers = this.runtime.manager.connected().map((r) => ({
-      peerId: r.peerId,
-      games: r.library.games,
-    }));
-    const downloading = new Set(this.runtime.downloads.games());
-    return mergeGames(this.runtime.library.games(), peers)
+    const downloading = new Set(this.#p.downloads.games());
+    return mergeGames(this.#p.library.games(), this.#p.peers.libraries())
       .map((g) => ({ ...g, downloading: downloading.has(g.id) }));
   }
 
@@ -57,8 +98,8 @@ export class PeerApi {
     const target = parseAddr(addr);
     if (!target) throw new CommandError("bad-request", `not a host:port address: ${addr}`);
     try {
-      const peer = await this.runtime.manager.connect(target, null, signal);
-      this.runtime.dialer.add(target, peer.peerId);
+      const peer = await this.#p.peers.connect(target, signal);
+      this.#p.dialer.keep(target, peer.peerId);
       return peer;
     } catch (error) {
       if (error instanceof ConnectError) throw new CommandError(error.code, error.message);
@@ -68,13 +109,13 @@ export class PeerApi {
 
   /** Resolves once at least `count` peers are connected. */
   async waitPeers(count: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerView[]> {
-    const connected = () => this.runtime.manager.peers().filter((p) => p.state === "connected");
+    const connected = () => this.#p.peers.list().filter((p) => p.state === "connected");
     if (connected().length >= count) return connected();
     const timeout = AbortSignal.timeout(timeoutMs);
     const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
       await abortable(
-        this.runtime.events.waitFor(() => connected().length >= count, { signal: both }),
+        this.#p.events.waitFor(() => connected().length >= count, { signal: both }),
         both,
       );
     } catch {
@@ -87,8 +128,9 @@ export class PeerApi {
     return connected();
   }
 
-  async setGameDir(path: string): Promise<void> {
-    await this.runtime.library.setGamesDir(path);
+  async setGameDir(path: string): Promise<string> {
+    await this.#p.library.setGamesDir(path);
+    return this.#p.status().gamesDir;
   }
 
   /** Starts downloading `game` from every peer that offers its newest version. */
@@ -96,12 +138,12 @@ export class PeerApi {
     if (options.install) {
       throw new CommandError("unsupported", "installing after a download is not supported yet");
     }
-    const started = this.runtime.downloads.start(game, options);
+    const started = this.#p.downloads.start(game, options);
     return { game, ...started };
   }
 
   /** Cancels a download; its partial files are removed, the old version stays. */
   async cancel(game: string): Promise<void> {
-    await this.runtime.downloads.cancel(game);
+    await this.#p.downloads.cancel(game);
   }
 }

@@ -7,9 +7,9 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
-import { DEFAULT_PORT } from "./protocol.ts";
-import { DEFAULT_PARTY_KEY } from "./party.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { DEFAULT_PORT } from "../wire/protocol.ts";
+import { DEFAULT_PARTY_KEY } from "../trust/party.ts";
+import { LOG_LEVELS, type LogLevel } from "../common/log.ts";
 import { parseAddr } from "./sync/peer_table.ts";
 import type { RuntimeOptions } from "./runtime.ts";
 

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch } from "../../tests/assert.ts";
 import { type CliContext, type CliOptions, parseCli } from "./cli.ts";
-import { DEFAULT_PORT } from "./protocol.ts";
+import { DEFAULT_PORT } from "../wire/protocol.ts";
 
 const ctx = (env: Record<string, string> = {}): CliContext => ({
   env: (name) => env[name],

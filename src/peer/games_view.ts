@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { WireGame } from "./protocol.ts";
+import type { WireGame } from "../wire/protocol.ts";
 import type { LocalGame } from "./library/mod.ts";
 import { compareVersions } from "./library/version.ts";
 

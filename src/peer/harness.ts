@@ -7,10 +7,9 @@
  * @module
  */
 import { z } from "zod";
-import type { LoggedEvent } from "./events.ts";
-import { errorMessage, type Logger } from "./log.ts";
-import type { Runtime } from "./runtime.ts";
-import { CommandError } from "./errors.ts";
+import type { LoggedEvent } from "../common/events.ts";
+import { errorMessage, type Logger } from "../common/log.ts";
+import { CommandError } from "../common/errors.ts";
 import type { PeerApi } from "./api.ts";
 
 /** Longest accepted command line; longer ones are refused, not buffered. */
@@ -48,7 +47,9 @@ type Command = z.infer<typeof Command>;
 export type HarnessRecord = Record<string, unknown>;
 
 export interface HarnessOptions {
-  runtime: Runtime;
+  api: PeerApi;
+  /** Stops the peer; the harness calls it at `shutdown` or the end of input. */
+  stop: () => Promise<void>;
   lines: AsyncIterable<string>;
   write: (record: HarnessRecord) => void;
   log: Logger;
@@ -64,9 +65,9 @@ export function eventRecord(entry: LoggedEvent): HarnessRecord {
  * away takes its peer with it); both stop the runtime before resolving.
  */
 export async function runHarness(options: HarnessOptions): Promise<void> {
-  const { runtime, write } = options;
-  for (const entry of runtime.events.since(0)) write(eventRecord(entry));
-  const unsubscribe = runtime.events.subscribe((entry) => write(eventRecord(entry)));
+  const { api, write } = options;
+  for (const entry of api.events.since(0)) write(eventRecord(entry));
+  const unsubscribe = api.events.subscribe((entry) => write(eventRecord(entry)));
   const pending = new Set<Promise<void>>();
   try {
     for await (const line of options.lines) {
@@ -78,7 +79,7 @@ export async function runHarness(options: HarnessOptions): Promise<void> {
     }
     await Promise.allSettled([...pending]);
   } finally {
-    await runtime.stop();
+    await options.stop();
     unsubscribe();
   }
 }
@@ -127,7 +128,7 @@ async function handleLine(line: string, options: HarnessOptions): Promise<void> 
     return;
   }
   try {
-    const result = await execute(parsed.data, options.runtime.api);
+    const result = await execute(parsed.data, options.api);
     write({ type: "result", ...echo, ...result });
   } catch (error) {
     const code = error instanceof CommandError ? error.code : "internal";
@@ -151,8 +152,7 @@ async function execute(command: Command, api: PeerApi): Promise<HarnessRecord> {
     case "wait-peers":
       return { peers: await api.waitPeers(command.count, command.timeoutMs) };
     case "set-game-dir":
-      await api.setGameDir(command.path);
-      return { gamesDir: api.status().gamesDir };
+      return { gamesDir: await api.setGameDir(command.path) };
     case "download":
       return api.download(command.game, { install: command.install });
     case "cancel":

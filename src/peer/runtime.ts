@@ -10,24 +10,24 @@
  *
  * @module
  */
-import { EventLog } from "./events.ts";
-import { errorMessage, type Logger } from "./log.ts";
-import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "./protocol.ts";
-import { Party } from "./party.ts";
-import { loadIdentity } from "./identity.ts";
-import { type HostPort, Transport } from "./transport.ts";
+import { EventLog } from "../common/events.ts";
+import { errorMessage, type Logger } from "../common/log.ts";
+import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../wire/protocol.ts";
+import { Party } from "../trust/party.ts";
+import { loadIdentity } from "../trust/identity.ts";
+import { type HostPort, Transport } from "../wire/transport.ts";
 import { Library } from "./library/mod.ts";
 import { PeerManager } from "./sync/manager.ts";
 import { Dialer } from "./sync/dialer.ts";
 import { formatAddr, parseAddr } from "./sync/peer_table.ts";
 import { Supervisor } from "./supervisor.ts";
-import { CommandError } from "./errors.ts";
+import { CommandError } from "../common/errors.ts";
 import { PeerApi } from "./api.ts";
 import { Downloads } from "./download/downloads.ts";
 import { Discovery } from "../mdns/mod.ts";
 import { recoverCommits } from "./download/commit.ts";
 import { peerSourceOf } from "./download/peer_source.ts";
-import { RateGate } from "./download/rate_limit.ts";
+import { RateGate } from "../common/rate_limit.ts";
 import type { SchedulerOptions } from "./download/scheduler.ts";
 
 /** Everything a peer is started with (the CLI fills it). */
@@ -76,16 +76,16 @@ export class Runtime {
   readonly peerId: string;
   readonly name: string;
   readonly protocolVersion: number;
-  readonly library: Library;
-  readonly manager: PeerManager;
-  readonly dialer: Dialer;
-  readonly supervisor: Supervisor;
-  readonly transport: Transport;
-  readonly downloads: Downloads;
-  /** mDNS discovery, when on. */
-  discovery: Discovery | null = null;
   /** The operations users ask for (harness, HTTP API). */
   readonly api: PeerApi;
+  #library: Library;
+  #manager: PeerManager;
+  #dialer: Dialer;
+  #supervisor: Supervisor;
+  #transport: Transport;
+  #downloads: Downloads;
+  /** mDNS discovery, when on. */
+  #discovery: Discovery | null = null;
   /** Resolves once the runtime has stopped; `failed` when a required service died. */
   readonly finished: Promise<{ failed: boolean }>;
   #abort = new AbortController();
@@ -102,15 +102,14 @@ export class Runtime {
     this.peerId = parts.peerId;
     this.name = options.name;
     this.protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
-    this.transport = parts.transport;
-    this.library = parts.library;
-    this.manager = parts.manager;
-    this.downloads = parts.downloads;
+    this.#transport = parts.transport;
+    this.#library = parts.library;
+    this.#manager = parts.manager;
+    this.#downloads = parts.downloads;
     this.#party = parts.party;
     this.#log = options.log;
-    this.api = new PeerApi(this);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
-    this.supervisor = new Supervisor({
+    this.#supervisor = new Supervisor({
       events: parts.events,
       log: options.log.child("supervisor"),
       onFatal: () => {
@@ -119,10 +118,40 @@ export class Runtime {
       },
     });
     const manager = parts.manager;
-    this.dialer = new Dialer({
+    this.#dialer = new Dialer({
       connect: (target, id, signal) => manager.connect(target, id, signal),
       peers: () => manager.peers(),
       log: options.log.child("dial"),
+    });
+    this.api = this.#buildApi();
+  }
+
+  /** The user operations, from the few functions of each service they need. */
+  #buildApi(): PeerApi {
+    const manager = this.#manager;
+    return new PeerApi({
+      status: () => this.status(),
+      events: this.events,
+      peers: {
+        list: () => manager.peers(),
+        libraries: () =>
+          manager.connected().map((r) => ({ peerId: r.peerId, games: r.library.games })),
+        connect: (target, signal) => manager.connect(target, null, signal),
+      },
+      dialer: {
+        keep: (target, peerId) => this.#dialer.add(target, peerId),
+        discovered: () => this.#dialer.discovered(),
+      },
+      heard: () => this.#discovery?.peers() ?? [],
+      library: {
+        games: () => this.#library.games(),
+        setGamesDir: (path) => this.#library.setGamesDir(path),
+      },
+      downloads: {
+        games: () => this.#downloads.games(),
+        start: (game, options) => this.#downloads.start(game, options),
+        cancel: (game) => this.#downloads.cancel(game),
+      },
     });
   }
 
@@ -210,9 +239,9 @@ export class Runtime {
     const discovery = new Discovery({
       name: this.name,
       peerId: this.peerId,
-      port: this.transport.addr.port,
+      port: this.#transport.addr.port,
       protocolVersion: this.protocolVersion,
-      rev: this.library.rev,
+      rev: this.#library.rev,
       log,
       onPeer: (peer) => {
         if (peer.peerId === this.peerId) return;
@@ -221,42 +250,47 @@ export class Runtime {
           const addr = peer.addrs[0] ? formatAddr(peer.addrs[0], peer.port) : "";
           this.events.emit("peer-discovered", { peerId: peer.peerId, name: peer.name, addr });
         }
-        this.dialer.addDiscovered(peer.peerId, peer.name, peer.addrs, peer.port);
-        this.manager.noteRevision(peer.peerId, peer.rev);
+        this.#dialer.addDiscovered(peer.peerId, peer.name, peer.addrs, peer.port);
+        this.#manager.noteRevision(peer.peerId, peer.rev);
       },
       onPeerLost: (peerId) => {
         announced.delete(peerId);
-        this.dialer.removeDiscovered(peerId);
+        this.#dialer.removeDiscovered(peerId);
       },
     });
-    this.library.onChange((delta) => discovery.setRevision(delta.toRev));
-    this.discovery = discovery;
+    this.#library.onChange((delta) => discovery.setRevision(delta.toRev));
+    this.#discovery = discovery;
     const signal = AbortSignal.any([this.#abort.signal, this.#outbound.signal]);
     const policy = { kind: "restart", delayMs: 2_000 } as const;
-    this.supervisor.start("discovery", policy, signal, (s) => discovery.run(s));
+    this.#supervisor.start("discovery", policy, signal, (s) => discovery.run(s));
   }
 
   #startLibrary(): void {
     const signal = this.#abort.signal;
-    this.supervisor.start("library", { kind: "best-effort" }, signal, (s) => this.library.run(s));
+    this.#supervisor.start("library", { kind: "best-effort" }, signal, (s) => this.#library.run(s));
   }
 
   #startPeers(targets: HostPort[]): void {
     const signal = this.#abort.signal;
-    const sup = this.supervisor;
-    sup.start("transport", { kind: "required" }, signal, (s) => this.manager.run(s));
-    for (const target of targets) this.dialer.add(target);
+    const sup = this.#supervisor;
+    sup.start("transport", { kind: "required" }, signal, (s) => this.#manager.run(s));
+    for (const target of targets) this.#dialer.add(target);
     const outbound = AbortSignal.any([signal, this.#outbound.signal]);
-    sup.start("dialer", { kind: "restart", delayMs: 1_000 }, outbound, (s) => this.dialer.run(s));
+    sup.start("dialer", { kind: "restart", delayMs: 1_000 }, outbound, (s) => this.#dialer.run(s));
+  }
+
+  /** The UDP port of our QUIC endpoint. */
+  get port(): number {
+    return this.#transport.addr.port;
   }
 
   /** The address others can reach us at ("host:port"). */
   get addr(): string {
-    return formatAddr(displayHost(this.transport.addr.hostname), this.transport.addr.port);
+    return formatAddr(displayHost(this.#transport.addr.hostname), this.#transport.addr.port);
   }
 
   status() {
-    const library = this.library.status();
+    const library = this.#library.status();
     return {
       peerId: this.peerId,
       name: this.name,
@@ -266,8 +300,8 @@ export class Runtime {
       /** Fingerprint of the party CA: equal on every member, reveals nothing of the key. */
       party: this.#party,
       library,
-      discovery: this.discovery?.status() ?? null,
-      services: this.supervisor.status(),
+      discovery: this.#discovery?.status() ?? null,
+      services: this.#supervisor.status(),
     };
   }
 
@@ -279,15 +313,15 @@ export class Runtime {
 
   async #shutdown(): Promise<void> {
     this.#outbound.abort(new Error("shutdown"));
-    await this.downloads.stopAll();
+    await this.#downloads.stopAll();
     try {
-      await this.manager.goodbyeAll("shutdown");
+      await this.#manager.goodbyeAll("shutdown");
     } catch (error) {
       this.#log.warn(`goodbye failed: ${errorMessage(error)}`);
     }
     this.#abort.abort(new Error("shutdown"));
-    this.transport.close();
-    await this.supervisor.settled();
+    this.#transport.close();
+    await this.#supervisor.settled();
     this.#resolveFinished({ failed: this.#failed });
   }
 }

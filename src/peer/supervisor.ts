@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { sleep } from "./async.ts";
-import type { EventLog } from "./events.ts";
-import { errorMessage, type Logger } from "./log.ts";
+import { sleep } from "../common/async.ts";
+import type { EventLog } from "../common/events.ts";
+import { errorMessage, type Logger } from "../common/log.ts";
 
 export type Policy =
   | { kind: "required" }

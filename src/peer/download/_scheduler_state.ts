@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { BlockSpec } from "./scheduler.ts";
+
+/** One hashed block of the game: which file (index into the manifest's files), its block index in that file, its size in bytes. */
+export interface BlockSpec {
+  file: number;
+  index: number;
+  size: number;
+}
 
 /**
  * Time constant of the throughput estimate: samples older than a few of these

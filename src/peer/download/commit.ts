@@ -15,10 +15,10 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { readJsonIfExists, writeFileAtomic } from "../atomic.ts";
-import type { Logger } from "../log.ts";
+import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
+import type { Logger } from "../../common/log.ts";
 import { isGameId, scanGame, wirePathError } from "../library/mod.ts";
-import type { Manifest } from "../protocol.ts";
+import type { Manifest } from "../../wire/protocol.ts";
 import { nativePath, STAGING_DIR } from "./staging.ts";
 
 const VERSION_FILE = "version.ini";

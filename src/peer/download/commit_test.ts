@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../../../tests/assert.ts";
-import { silentLogger } from "../log.ts";
+import { silentLogger } from "../../common/log.ts";
 import { applyJournal, type CommitJournal, journalPath, recoverCommits } from "./commit.ts";
 import { STAGING_DIR } from "./staging.ts";
-import { writeFileAtomic } from "../atomic.ts";
+import { writeFileAtomic } from "../../common/atomic.ts";
 
 async function tree(files: Record<string, string>, root: string): Promise<void> {
   for (const [path, content] of Object.entries(files)) {

@@ -14,32 +14,22 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
-import { errorMessage, type Logger } from "../log.ts";
-import type { BlockRun, Manifest } from "../protocol.ts";
+import type { EventLog } from "../../common/events.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
+import type { BlockRun, Manifest } from "../../wire/protocol.ts";
 import { join } from "node:path";
 import { type Run, Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { batches, type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
 import { isDiskFull, Staging } from "./staging.ts";
 import { commitManifest } from "./commit.ts";
-import { clearProgress } from "./progress.ts";
+import { clearProgress, type DownloadTarget } from "./progress.ts";
+
+export type { DownloadTarget };
 import { ProgressRecorder } from "./recorder.ts";
 import type { PeerSource } from "./sources.ts";
-import type { RateGate } from "./rate_limit.ts";
+import type { RateGate } from "../../common/rate_limit.ts";
 import { ProgressMeter } from "./progress_meter.ts";
-import type { BufferPool } from "../buffer_pool.ts";
-
-export interface DownloadTarget {
-  game: string;
-  version: string;
-  manifestHash: string;
-  manifest: Manifest;
-  install: boolean;
-  /** Blocks verified and durable on disk (resume). */
-  verified: Set<number>;
-  /** Blocks verified and written before a restart, not known durable: hashed again. */
-  unconfirmed: Set<number>;
-}
+import type { BufferPool } from "../../common/buffer_pool.ts";
 
 export interface DownloadDeps {
   gamesDir: string;

@@ -6,17 +6,17 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
-import { errorMessage, type Logger } from "../log.ts";
+import type { EventLog } from "../../common/events.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
 import { compareVersions, isGameId } from "../library/mod.ts";
-import { CommandError } from "../errors.ts";
+import { CommandError } from "../../common/errors.ts";
 import { Download, type DownloadOutcome, type DownloadTarget } from "./downloader.ts";
 import { chooseManifest, latestOffers, type PeerSource } from "./sources.ts";
 import { clearProgress, loadProgress, saveManifest, saveProgress } from "./progress.ts";
-import type { RateGate } from "./rate_limit.ts";
-import { BufferPool } from "../buffer_pool.ts";
+import type { RateGate } from "../../common/rate_limit.ts";
+import { BufferPool } from "../../common/buffer_pool.ts";
 import type { SchedulerOptions } from "./scheduler.ts";
-import type { Manifest } from "../protocol.ts";
+import type { Manifest } from "../../wire/protocol.ts";
 
 export interface DownloadsOptions {
   /** The games dir at the time a download starts. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
+import type { EventLog } from "../../common/events.ts";
 import type { PeerManager } from "../sync/manager.ts";
 import type { PeerSource } from "./sources.ts";
 

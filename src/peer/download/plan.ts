@@ -7,8 +7,8 @@
  *
  * @module
  */
-import { LIMITS, type Manifest } from "../protocol.ts";
-import { hex } from "../party.ts";
+import { LIMITS, type Manifest } from "../../wire/protocol.ts";
+import { hex } from "../../common/encoding.ts";
 import type { BlockSpec, Run } from "./scheduler.ts";
 
 export interface BlockPlan {

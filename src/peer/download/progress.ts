@@ -17,21 +17,26 @@
  * @module
  */
 import { join } from "node:path";
-import { readJsonIfExists, writeFileAtomic } from "../atomic.ts";
-import { type Manifest, Sha256Hex } from "../protocol.ts";
+import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
+import { type Manifest, Sha256Hex } from "../../wire/protocol.ts";
 import { isGameId, parseManifest } from "../library/mod.ts";
 
-export interface SavedDownload {
+/** What a download fetches, and how far it got. */
+export interface DownloadTarget {
   game: string;
   version: string;
   manifestHash: string;
   manifest: Manifest;
-  manifestBytes: Uint8Array;
   install: boolean;
-  /** Hashed and durable. */
+  /** Blocks verified and durable on disk (resume). */
   verified: Set<number>;
-  /** Hashed and written, not known durable: to be checked again. */
+  /** Blocks verified and written before a restart, not known durable: hashed again. */
   unconfirmed: Set<number>;
+}
+
+/** A download as saved in the state dir, with the manifest's canonical bytes. */
+export interface SavedDownload extends DownloadTarget {
+  manifestBytes: Uint8Array;
 }
 
 function paths(stateDir: string, game: string) {

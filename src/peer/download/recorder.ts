@@ -14,7 +14,7 @@ import type { BlockPlan } from "./plan.ts";
 import { verifyRun } from "./plan.ts";
 import { saveProgress } from "./progress.ts";
 import type { Staging } from "./staging.ts";
-import type { DownloadTarget } from "./downloader.ts";
+import type { DownloadTarget } from "./progress.ts";
 
 /** Unsaved verified bytes that trigger a save: bounds what a crash makes us fetch again. */
 const SAVE_EVERY_BYTES = 8 * 1024 * 1024;

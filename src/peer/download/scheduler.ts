@@ -25,15 +25,10 @@
  *
  * @module
  */
-import { LIMITS } from "../protocol.ts";
-import { BlockBook, SourceState } from "./_scheduler_state.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import { BlockBook, type BlockSpec, SourceState } from "./_scheduler_state.ts";
 
-/** One hashed block of the game: which file (index into the manifest's files), its block index in that file, its size in bytes. */
-export interface BlockSpec {
-  file: number;
-  index: number;
-  size: number;
-}
+export type { BlockSpec };
 
 /** A request for consecutive blocks of ONE file: global block ids first..first+count-1. */
 export interface Run {

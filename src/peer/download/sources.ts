@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { sleep } from "../async.ts";
-import { errorMessage } from "../log.ts";
-import type { Manifest } from "../protocol.ts";
+import { sleep } from "../../common/async.ts";
+import { errorMessage } from "../../common/log.ts";
+import type { Manifest } from "../../wire/protocol.ts";
 import { compareVersions, parseManifest } from "../library/mod.ts";
-import type { Session } from "../sync/session.ts";
+import type { Session } from "../../wire/session.ts";
 
 /** A connected peer's offer of a game. */
 export interface Offer {

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../../tests/assert.ts";
 import { buildManifest } from "../library/mod.ts";
-import type { Session } from "../sync/session.ts";
+import type { Session } from "../../wire/session.ts";
 import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
 
 const h = (c: string) => c.repeat(64);

@@ -14,7 +14,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { Manifest } from "../protocol.ts";
+import type { Manifest } from "../../wire/protocol.ts";
 
 export const STAGING_DIR = ".lanspread-download";
 

@@ -10,9 +10,9 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { GameId, Sha256Hex } from "../protocol.ts";
-import type { Logger } from "../log.ts";
-import { writeFileAtomic } from "../atomic.ts";
+import { GameId, Sha256Hex } from "../../wire/protocol.ts";
+import type { Logger } from "../../common/log.ts";
+import { writeFileAtomic } from "../../common/atomic.ts";
 import type { FileStamp } from "./hasher.ts";
 
 const CacheFile = z.object({

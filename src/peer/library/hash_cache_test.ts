@@ -1,7 +1,7 @@
 import { join } from "node:path";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../common/log.ts";
 import { assert, assertEquals, tempDir } from "./_test_util.ts";
-import { readTextIfExists, writeFileAtomic } from "../atomic.ts";
+import { readTextIfExists, writeFileAtomic } from "../../common/atomic.ts";
 import { HashCache, hashCachePath } from "./hash_cache.ts";
 
 const H = "a".repeat(64);

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { errorMessage, type Logger } from "../log.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
 import { HashCache } from "./hash_cache.ts";
 import { FileChangedError } from "./hasher.ts";
 import type { ScannedGame } from "./scan.ts";

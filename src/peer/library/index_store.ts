@@ -8,9 +8,9 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import type { Logger } from "../log.ts";
-import { LibrarySnapshot } from "../protocol.ts";
-import { readTextIfExists, writeFileAtomic } from "../atomic.ts";
+import type { Logger } from "../../common/log.ts";
+import { LibrarySnapshot } from "../../wire/protocol.ts";
+import { readTextIfExists, writeFileAtomic } from "../../common/atomic.ts";
 
 const IndexFile = LibrarySnapshot.extend({ v: z.literal(1) });
 

@@ -13,8 +13,13 @@
  * @module
  */
 import { resolve } from "node:path";
-import { errorMessage, type Logger, silentLogger } from "../log.ts";
-import { type LibraryDelta, type LibrarySnapshot, LIMITS, type Manifest } from "../protocol.ts";
+import { errorMessage, type Logger, silentLogger } from "../../common/log.ts";
+import {
+  type LibraryDelta,
+  type LibrarySnapshot,
+  LIMITS,
+  type Manifest,
+} from "../../wire/protocol.ts";
 import { type Entry, HashWorker } from "./hash_worker.ts";
 import { comparePaths, wirePathError } from "./paths.ts";
 import { Publisher } from "./publisher.ts";

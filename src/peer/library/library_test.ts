@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { EventLog } from "../events.ts";
-import { createLogger } from "../log.ts";
+import { EventLog } from "../../common/events.ts";
+import { createLogger } from "../../common/log.ts";
 import {
   assert,
   assertEquals,
@@ -15,7 +15,7 @@ import { sha256Hex } from "./hasher.ts";
 import { Library } from "./library.ts";
 import { parseManifest } from "./manifest.ts";
 import type { LibraryOptions } from "./types.ts";
-import type { LibrarySnapshot, Manifest } from "../protocol.ts";
+import type { LibrarySnapshot, Manifest } from "../../wire/protocol.ts";
 
 const BLOCK = 16;
 

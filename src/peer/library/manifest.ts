@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { describeIssues, LIMITS, Manifest, type ManifestFile } from "../protocol.ts";
+import { describeIssues, LIMITS, Manifest, type ManifestFile } from "../../wire/protocol.ts";
 import { blockCount, sha256Hex } from "./hasher.ts";
 import { comparePaths, wirePathError } from "./paths.ts";
 

@@ -6,8 +6,8 @@ import {
   MAX_TOTAL_SIZE,
   parseManifest,
 } from "./manifest.ts";
-import type { ManifestFile } from "../protocol.ts";
-import { LIMITS } from "../protocol.ts";
+import type { ManifestFile } from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
 
 const H = (n: number) => sha256Hex(new Uint8Array([n]));
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { LIMITS } from "../protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
 import { wirePathError } from "./paths.ts";
 
 export const VERSION_FILE = "version.ini";

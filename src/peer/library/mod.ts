@@ -24,7 +24,7 @@ export {
   parseManifest,
 } from "./manifest.ts";
 export { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
-export { writeFileAtomic } from "../atomic.ts";
+export { writeFileAtomic } from "../../common/atomic.ts";
 export {
   scanGame,
   scanGamesDir,

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { GameId, LIMITS } from "../protocol.ts";
+import { GameId, LIMITS } from "../../wire/protocol.ts";
 
 /** Top-level folder of a game that holds its installed tree (never shared). */
 export const INSTALLED_DIR = "local";

@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "./_test_util.ts";
 import { comparePaths, isGameId, wirePathError } from "./paths.ts";
-import { LIMITS } from "../protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
 
 const ACCEPTED = [
   "a",

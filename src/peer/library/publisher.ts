@@ -6,9 +6,9 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
-import { errorMessage, type Logger } from "../log.ts";
-import type { LibraryDelta, LibrarySnapshot, WireGame } from "../protocol.ts";
+import type { EventLog } from "../../common/events.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
+import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
 import { loadIndex, saveIndex } from "./index_store.ts";
 import { diffViews, sortedGames } from "./view.ts";
 

@@ -12,7 +12,7 @@
  * @module
  */
 import { join } from "node:path";
-import { LIMITS } from "../protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
 import { comparePaths, INSTALLED_DIR, isGameId, PRIVATE_PREFIX, wirePathError } from "./paths.ts";
 import { isInside } from "./files.ts";
 import { type GameMeta, readGameJson, readVersionIni } from "./metadata.ts";

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { LIMITS } from "../protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
 import { readBlockAt, resolveInside } from "./files.ts";
 import type { HashCache } from "./hash_cache.ts";
 import { blockCount, FileChangedError, hashFile } from "./hasher.ts";

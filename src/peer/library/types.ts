@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
-import type { Logger } from "../log.ts";
+import type { EventLog } from "../../common/events.ts";
+import type { Logger } from "../../common/log.ts";
 
 export type { LocalGame } from "./view.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { isAbsolute, relative, sep } from "node:path";
-import type { Logger } from "../log.ts";
+import type { Logger } from "../../common/log.ts";
 import { INSTALLED_DIR, isGameId, PRIVATE_PREFIX } from "./paths.ts";
 
 /** A set of game ids that may have changed, or "all" for a full rescan. */

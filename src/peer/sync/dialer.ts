@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { sleep } from "../async.ts";
-import { errorMessage, type Logger } from "../log.ts";
-import type { HostPort } from "../transport.ts";
+import { sleep } from "../../common/async.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
+import type { HostPort } from "../../wire/transport.ts";
 import type { PeerView } from "./peer_table.ts";
 import { formatAddr } from "./peer_table.ts";
 

@@ -30,12 +30,13 @@ import {
   type LibrarySnapshot,
   LIMITS,
   type PeerInfo,
-} from "../protocol.ts";
-import { ackFields, helloFields, hex, type Party } from "../party.ts";
-import { FrameReader, FramingError } from "../framing.ts";
-import { abortable } from "../async.ts";
-import { errorMessage } from "../log.ts";
-import { respond, type Session } from "./session.ts";
+} from "../../wire/protocol.ts";
+import { ackFields, helloFields, type Party } from "../../trust/party.ts";
+import { hex } from "../../common/encoding.ts";
+import { FrameReader, FramingError } from "../../wire/framing.ts";
+import { abortable } from "../../common/async.ts";
+import { errorMessage } from "../../common/log.ts";
+import { respond, type Session } from "../../wire/session.ts";
 
 /** What the handshake needs to know about us. */
 export interface LocalPeer {

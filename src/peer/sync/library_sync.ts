@@ -8,9 +8,9 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
-import { errorMessage, type Logger } from "../log.ts";
-import type { LibraryDelta, LibrarySnapshot } from "../protocol.ts";
+import type { EventLog } from "../../common/events.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
+import type { LibraryDelta, LibrarySnapshot } from "../../wire/protocol.ts";
 import { applyDelta, diffSnapshots } from "./delta.ts";
 import type { PeerRecord } from "./peer_table.ts";
 import type { LibraryPort } from "./serve.ts";

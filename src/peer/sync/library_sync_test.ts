@@ -1,10 +1,10 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import { EventLog } from "../events.ts";
-import { silentLogger } from "../log.ts";
-import type { LibrarySnapshot, WireGame } from "../protocol.ts";
+import { EventLog } from "../../common/events.ts";
+import { silentLogger } from "../../common/log.ts";
+import type { LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
 import { LibrarySync } from "./library_sync.ts";
 import { newRecord } from "./peer_table.ts";
-import type { Session } from "./session.ts";
+import type { Session } from "../../wire/session.ts";
 
 const game = (id: string): WireGame => ({ id, name: id, version: "1", size: 1, files: 1 });
 

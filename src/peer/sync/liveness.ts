@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { LIMITS } from "../protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
 
 export type LivenessAction = "none" | "ping" | "dead";
 

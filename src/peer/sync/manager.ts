@@ -10,13 +10,13 @@
  *
  * @module
  */
-import type { EventLog } from "../events.ts";
-import { errorMessage, type Logger } from "../log.ts";
-import { CLOSE, errorResponse, LIMITS, type Request } from "../protocol.ts";
-import { PARTY_SERVER_NAME, peerServerName } from "../party.ts";
-import type { CloseInfo, Connection, HostPort, Transport } from "../transport.ts";
-import { sleep, Slots } from "../async.ts";
-import { BufferPool } from "../buffer_pool.ts";
+import type { EventLog } from "../../common/events.ts";
+import { errorMessage, type Logger } from "../../common/log.ts";
+import { CLOSE, errorResponse, LIMITS, type Request } from "../../wire/protocol.ts";
+import { PARTY_SERVER_NAME, peerServerName } from "../../trust/party.ts";
+import type { CloseInfo, Connection, HostPort, Transport } from "../../wire/transport.ts";
+import { sleep, Slots } from "../../common/async.ts";
+import { BufferPool } from "../../common/buffer_pool.ts";
 import { clientHello, type HandshakeResult, type LocalPeer, serverHello } from "./handshake.ts";
 import {
   type Initiator,
@@ -26,10 +26,10 @@ import {
   type PeerView,
   viewOf,
 } from "./peer_table.ts";
-import { type Reply, Session } from "./session.ts";
+import { type Reply, Session } from "../../wire/session.ts";
 import { type LibraryPort, serveManifest, serveUpload } from "./serve.ts";
 import { LibrarySync } from "./library_sync.ts";
-import { RateGate } from "../download/rate_limit.ts";
+import { RateGate } from "../../common/rate_limit.ts";
 
 export interface PeerManagerOptions {
   local: LocalPeer;

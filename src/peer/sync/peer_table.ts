@@ -5,10 +5,10 @@
  *
  * @module
  */
-import type { LibrarySnapshot } from "../protocol.ts";
-import type { Slots } from "../async.ts";
+import type { LibrarySnapshot } from "../../wire/protocol.ts";
+import type { Slots } from "../../common/async.ts";
 import { Liveness } from "./liveness.ts";
-import type { Session } from "./session.ts";
+import type { Session } from "../../wire/session.ts";
 import type { HandshakeResult } from "./handshake.ts";
 
 export type PeerState = "connecting" | "connected" | "incompatible" | "unreachable";

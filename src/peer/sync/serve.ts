@@ -11,13 +11,13 @@ import {
   type LibraryDelta,
   type LibrarySnapshot,
   LIMITS,
-} from "../protocol.ts";
+} from "../../wire/protocol.ts";
 import { wirePathError } from "../library/mod.ts";
 import type { BlockAnswer, ManifestAnswer } from "../library/mod.ts";
-import type { Reply } from "./session.ts";
-import type { Slots } from "../async.ts";
-import type { BufferPool } from "../buffer_pool.ts";
-import type { RateGate } from "../download/rate_limit.ts";
+import type { Reply } from "../../wire/session.ts";
+import type { Slots } from "../../common/async.ts";
+import type { BufferPool } from "../../common/buffer_pool.ts";
+import type { RateGate } from "../../common/rate_limit.ts";
 
 export type { BlockAnswer, ManifestAnswer };
 

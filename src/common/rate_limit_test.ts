@@ -1,4 +1,4 @@
-import { assertEquals } from "../../../tests/assert.ts";
+import { assertEquals } from "../../tests/assert.ts";
 import { TokenBucket } from "./rate_limit.ts";
 
 Deno.test("a token bucket lets a burst through, then paces to its rate", () => {

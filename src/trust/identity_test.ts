@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch, assertNotEquals } from "../../tests/assert.ts";
 import { base32, loadIdentity } from "./identity.ts";
 import { ackFields, helloFields, Party, PARTY_SERVER_NAME, peerServerName } from "./party.ts";
-import { PeerId } from "./protocol.ts";
+import { PeerId } from "../wire/protocol.ts";
 
 Deno.test("base32 matches the RFC 4648 test vectors in lower case", () => {
   const enc = (s: string) => base32(new TextEncoder().encode(s));

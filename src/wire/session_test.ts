@@ -1,6 +1,6 @@
-import { assert, assertEquals, assertRejects } from "../../../tests/assert.ts";
-import { encodeFrame, FrameReader } from "../framing.ts";
-import type { CloseInfo, Connection, StreamPair } from "../transport.ts";
+import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
+import { encodeFrame, FrameReader } from "./framing.ts";
+import type { CloseInfo, Connection, StreamPair } from "./transport.ts";
 import { RequestError, Session } from "./session.ts";
 
 /**

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { abortable } from "./async.ts";
+import { abortable } from "../common/async.ts";
 import { LIMITS } from "./protocol.ts";
 
 /** One bidirectional stream. */

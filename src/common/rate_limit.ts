@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { sleep } from "../async.ts";
+import { sleep } from "./async.ts";
 
 export interface TokenBucketOptions {
   /** Sustained rate in bytes per second. */

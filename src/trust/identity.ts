@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readJsonIfExists, writeFileAtomic } from "./atomic.ts";
+import { readJsonIfExists, writeFileAtomic } from "../common/atomic.ts";
 import { fromPem, toPem } from "./x509.ts";
 import { Party } from "./party.ts";
 

@@ -17,6 +17,7 @@
  */
 import { createECDH } from "node:crypto";
 import { issueCertificate, toPem } from "./x509.ts";
+import { base64url, hex } from "../common/encoding.ts";
 
 /** The built-in key of an open LAN party (zero configuration). */
 export const DEFAULT_PARTY_KEY = "lanspread open party";
@@ -34,15 +35,6 @@ const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63255
 const PBKDF2_ROUNDS = 100_000;
 
 const encoder = new TextEncoder();
-
-export function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
 
 async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
