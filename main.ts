@@ -5,7 +5,8 @@
  */
 import denoJson from "./deno.json" with { type: "json" };
 import { homeDir, parseCli, USAGE } from "./src/peer/cli.ts";
-import { createLogger, errorMessage } from "./src/common/log.ts";
+import { createLogger } from "./src/common/log.ts";
+import { errorMessage } from "./src/common/errors.ts";
 import { Runtime } from "./src/peer/runtime.ts";
 import { type HarnessRecord, readLines, runHarness } from "./src/peer/harness.ts";
 

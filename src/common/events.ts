@@ -9,6 +9,8 @@
  * @module
  */
 
+import type { ErrorCode } from "./errors.ts";
+
 /** Payloads of every event, by name. Adding an event means adding it here. */
 export interface EventMap {
   "local-peer-ready": { peerId: string; addr: string };
@@ -37,13 +39,13 @@ export interface EventMap {
     etaSeconds: number | null;
   };
   "download-finished": { game: string; bytes: number; ms: number };
-  "download-failed": { game: string; code: string; message: string };
+  "download-failed": { game: string; code: ErrorCode; message: string };
   "download-stalled": { game: string };
   "download-resumed": { game: string; sources: string[] };
   "download-cancelled": { game: string };
   "download-source-dropped": { game: string; peerId: string; reason: string };
   "install-finished": { game: string };
-  "install-failed": { game: string; code: string; message: string };
+  "install-failed": { game: string; code: ErrorCode; message: string };
   "service-error": { service: string; message: string };
   "runtime-failed": { component: string; message: string };
 }

@@ -61,9 +61,3 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 
 /** A logger that drops everything (tests that do not care). */
 export const silentLogger: Logger = createLogger({ level: "silent" });
-
-/** The message of anything thrown. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
-}

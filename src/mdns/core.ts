@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
+import { type Logger, silentLogger } from "../common/log.ts";
+import { errorMessage } from "../common/errors.ts";
 import { decodePacket } from "./packet.ts";
 import { Browser, type DiscoveredPeer } from "./browser.ts";
 import { Responder, type ResponderOptions } from "./responder.ts";

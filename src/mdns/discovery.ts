@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
+import { type Logger, silentLogger } from "../common/log.ts";
+import { errorMessage } from "../common/errors.ts";
 import type { DiscoveredPeer } from "./browser.ts";
 import { type CoreStats, MdnsCore } from "./core.ts";
 import type { InterfaceInfo } from "./interfaces.ts";

@@ -23,6 +23,7 @@ import type { DpAnswer, DpPacket, DpQuestion } from "./dns_packet.d.ts";
 import { Buffer } from "node:buffer";
 import { fromDp, toDp } from "./packet_records.ts";
 import type { MdnsRecord } from "./packet_records.ts";
+import { errorMessage } from "../common/errors.ts";
 
 export * from "./packet_records.ts";
 
@@ -218,7 +219,7 @@ export function decodePacket(bytes: Uint8Array): DecodeResult {
   try {
     raw = dnsPacket.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (error) {
-    return fail(`malformed: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(`malformed: ${errorMessage(error)}`);
   }
   const consumed = dnsPacket.decode.bytes;
   if (!Number.isInteger(consumed) || consumed > bytes.length) return fail("truncated record");

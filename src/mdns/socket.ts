@@ -22,7 +22,8 @@
  *
  * @module
  */
-import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
+import { type Logger, silentLogger } from "../common/log.ts";
+import { errorMessage } from "../common/errors.ts";
 import {
   interfaceFor,
   type InterfaceInfo,

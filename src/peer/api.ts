@@ -119,7 +119,7 @@ export class PeerApi {
         both,
       );
     } catch {
-      if (signal?.aborted) throw new CommandError("internal", "shutting down");
+      if (signal?.aborted) throw new CommandError("shutting-down", "shutting down");
       throw new CommandError(
         "timeout",
         `${connected().length} of ${count} peers connected after ${timeoutMs} ms`,

@@ -12,6 +12,7 @@ import { DEFAULT_PARTY_KEY } from "../trust/party.ts";
 import { LOG_LEVELS, type LogLevel } from "../common/log.ts";
 import { parseAddr } from "./sync/peer_table.ts";
 import type { RuntimeOptions } from "./runtime.ts";
+import { errorMessage } from "../common/errors.ts";
 
 /** The default port of the web page (DESIGN: the HTTP API comes with it). */
 export const DEFAULT_WEB_PORT = 47880;
@@ -135,8 +136,10 @@ export function parseCli(args: string[], ctx: CliContext): CliResult {
   try {
     ({ values } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }));
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return { kind: "error", message: message.split("\n")[0]!.replace(/\. To specify.*$/, "") };
+    return {
+      kind: "error",
+      message: errorMessage(error).split("\n")[0]!.replace(/\. To specify.*$/, ""),
+    };
   }
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };

@@ -8,8 +8,8 @@
  */
 import { z } from "zod";
 import type { LoggedEvent } from "../common/events.ts";
-import { errorMessage, type Logger } from "../common/log.ts";
-import { CommandError } from "../common/errors.ts";
+import { type Logger } from "../common/log.ts";
+import { CommandError, errorCode, errorMessage } from "../common/errors.ts";
 import type { PeerApi } from "./api.ts";
 
 /** Longest accepted command line; longer ones are refused, not buffered. */
@@ -131,7 +131,7 @@ async function handleLine(line: string, options: HarnessOptions): Promise<void> 
     const result = await execute(parsed.data, options.api);
     write({ type: "result", ...echo, ...result });
   } catch (error) {
-    const code = error instanceof CommandError ? error.code : "internal";
+    const code = errorCode(error);
     if (code === "internal") options.log.error(`${parsed.data.cmd}: ${errorMessage(error)}`);
     write({ type: "error", ...echo, code, message: errorMessage(error) });
   }

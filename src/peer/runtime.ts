@@ -11,7 +11,8 @@
  * @module
  */
 import { EventLog } from "../common/events.ts";
-import { errorMessage, type Logger } from "../common/log.ts";
+import { type Logger } from "../common/log.ts";
+import { errorMessage } from "../common/errors.ts";
 import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../wire/protocol.ts";
 import { Party } from "../trust/party.ts";
 import { loadIdentity } from "../trust/identity.ts";

@@ -10,7 +10,8 @@
  */
 import { sleep } from "../common/async.ts";
 import type { EventLog } from "../common/events.ts";
-import { errorMessage, type Logger } from "../common/log.ts";
+import { type Logger } from "../common/log.ts";
+import { errorMessage } from "../common/errors.ts";
 
 export type Policy =
   | { kind: "required" }

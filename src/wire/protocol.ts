@@ -24,6 +24,7 @@
  * @module
  */
 import { z } from "zod";
+import { WIRE_ERROR_CODES, type WireErrorCode } from "../common/errors.ts";
 
 /** Bumped on every incompatible change of any message below. */
 export const PROTOCOL_VERSION = 1;
@@ -79,20 +80,6 @@ export const LIMITS = {
   /** A peer silent for this long is dropped. */
   livenessTimeoutMs: 5_000,
 } as const;
-
-/** Error codes carried by `error` messages and harness error records. */
-export const ERROR_CODES = [
-  "not-found",
-  "busy",
-  "bad-request",
-  "unauthorized",
-  "version-mismatch",
-  "internal",
-  "unsupported",
-  "timeout",
-  "unreachable",
-] as const;
-export type ErrorCode = typeof ERROR_CODES[number];
 
 /** QUIC application close codes. */
 export const CLOSE = {
@@ -212,7 +199,7 @@ export type HelloAck = z.infer<typeof HelloAck>;
 
 export const ErrorMessage = z.object({
   type: z.literal("error"),
-  code: z.enum(ERROR_CODES),
+  code: z.enum(WIRE_ERROR_CODES),
   message: z.string().max(LIMITS.maxTextLength),
   retryAfterMs: Count.optional(),
   /** Set with version-mismatch: the answering peer, with its proof. */
@@ -270,7 +257,7 @@ export type Response = z.infer<typeof Response>;
 
 /** Builds an error message. */
 export function errorResponse(
-  code: ErrorCode,
+  code: WireErrorCode,
   message: string,
   extra: Partial<Omit<ErrorMessage, "type" | "code" | "message">> = {},
 ): ErrorMessage {

@@ -13,7 +13,8 @@ import { abortable } from "../common/async.ts";
 import { type Frame, FrameReader, FramingError, writeFrame } from "./framing.ts";
 import { CLOSE, describeIssues, errorResponse, LIMITS, Request, Response } from "./protocol.ts";
 import type { CloseInfo, Connection, HostPort, StreamPair } from "./transport.ts";
-import { errorMessage, type Logger, silentLogger } from "../common/log.ts";
+import { type Logger, silentLogger } from "../common/log.ts";
+import { errorMessage } from "../common/errors.ts";
 
 /** A response frame: validated header plus its payload, if any. */
 export interface Reply {

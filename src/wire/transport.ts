@@ -10,6 +10,7 @@
  */
 import { abortable } from "../common/async.ts";
 import { LIMITS } from "./protocol.ts";
+import { errorMessage } from "../common/errors.ts";
 
 /** One bidirectional stream. */
 export interface StreamPair {
@@ -86,7 +87,7 @@ function wrap(conn: Deno.QuicConn): Connection {
   );
   const closed = conn.closed.then(
     (info) => ({ code: info.closeCode, reason: info.reason }),
-    (error) => ({ code: -1, reason: error instanceof Error ? error.message : String(error) }),
+    (error) => ({ code: -1, reason: errorMessage(error) }),
   );
   return {
     remoteAddr: { hostname: conn.remoteAddr.hostname, port: conn.remoteAddr.port },
@@ -185,8 +186,7 @@ export class Transport {
         return conn;
       })().then(
         (conn) => onConnection(wrap(conn)),
-        (error) =>
-          onRefused(explainTlsError(error instanceof Error ? error.message : String(error))),
+        (error) => onRefused(explainTlsError(errorMessage(error))),
       );
     }
   }
@@ -213,7 +213,7 @@ export class Transport {
       if (timeout.aborted && !options.signal?.aborted) {
         throw new Error(`no answer within ${LIMITS.connectTimeoutMs} ms`);
       }
-      throw new Error(explainTlsError(error instanceof Error ? error.message : String(error)));
+      throw new Error(explainTlsError(errorMessage(error)));
     });
     return wrap(conn);
   }

@@ -15,7 +15,8 @@
  * @module
  */
 import type { EventLog } from "../../common/events.ts";
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { type ErrorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
 import type { BlockRun, Manifest } from "../../wire/protocol.ts";
 import { join } from "node:path";
 import { type Run, Scheduler, type SchedulerOptions } from "./scheduler.ts";
@@ -51,14 +52,12 @@ export interface DownloadDeps {
 
 export type DownloadOutcome =
   | { kind: "finished"; bytes: number; ms: number }
-  | { kind: "failed"; code: string; message: string }
+  | { kind: "failed"; code: ErrorCode; message: string }
   | { kind: "cancelled" }
   | { kind: "stopped" };
 
-class DownloadFailure extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-  }
+class DownloadFailure extends LanspreadError {
+  override name = "DownloadFailure";
 }
 
 /** Any error as a failure with a code users can act on. */

@@ -7,7 +7,8 @@
  * @module
  */
 import type { EventLog } from "../../common/events.ts";
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import { compareVersions, isGameId } from "../library/mod.ts";
 import { CommandError } from "../../common/errors.ts";
 import { Download, type DownloadOutcome, type DownloadTarget } from "./downloader.ts";
@@ -58,7 +59,7 @@ export class Downloads {
   start(game: string, options: { install: boolean }): { sources: string[]; version: string } {
     if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
     if (this.#active.has(game)) throw new CommandError("busy", `${game} is already downloading`);
-    if (this.#stopping) throw new CommandError("unavailable", "shutting down");
+    if (this.#stopping) throw new CommandError("shutting-down", "shutting down");
     const latest = latestOffers(this.#o.peers.offers(game));
     if (!latest) throw new CommandError("not-found", `no connected peer offers ${game}`);
     const local = this.#o.localVersion(game);

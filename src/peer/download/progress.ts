@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
 import { type Manifest, Sha256Hex } from "../../wire/protocol.ts";
 import { isGameId, parseManifest } from "../library/mod.ts";
+import { errorMessage } from "../../common/errors.ts";
 
 /** What a download fetches, and how far it got. */
 export interface DownloadTarget {
@@ -116,7 +117,7 @@ export async function loadProgress(
     try {
       out.push(await loadOne(stateDir, game));
     } catch (error) {
-      onBad(name, error instanceof Error ? error.message : String(error));
+      onBad(name, errorMessage(error));
     }
   }
   return out;

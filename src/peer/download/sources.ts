@@ -7,7 +7,7 @@
  * @module
  */
 import { sleep } from "../../common/async.ts";
-import { errorMessage } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { compareVersions, parseManifest } from "../library/mod.ts";
 import type { Session } from "../../wire/session.ts";

@@ -15,6 +15,7 @@
  */
 import { dirname, join } from "node:path";
 import type { Manifest } from "../../wire/protocol.ts";
+import { errorMessage } from "../../common/errors.ts";
 
 export const STAGING_DIR = ".lanspread-download";
 
@@ -25,8 +26,7 @@ export function nativePath(root: string, path: string): string {
 
 /** True for a write that failed because the disk is full. */
 export function isDiskFull(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : String(error);
-  return /ENOSPC|No space left|os error 28|disk full|quota/i.test(message);
+  return /ENOSPC|No space left|os error 28|disk full|quota/i.test(errorMessage(error));
 }
 
 interface OpenFile {

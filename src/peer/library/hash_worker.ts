@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import { HashCache } from "./hash_cache.ts";
 import { FileChangedError } from "./hasher.ts";
 import type { ScannedGame } from "./scan.ts";

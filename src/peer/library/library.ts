@@ -13,7 +13,8 @@
  * @module
  */
 import { resolve } from "node:path";
-import { errorMessage, type Logger, silentLogger } from "../../common/log.ts";
+import { type Logger, silentLogger } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import {
   type LibraryDelta,
   type LibrarySnapshot,

@@ -13,6 +13,7 @@
 import { describeIssues, LIMITS, Manifest, type ManifestFile } from "../../wire/protocol.ts";
 import { blockCount, sha256Hex } from "./hasher.ts";
 import { comparePaths, wirePathError } from "./paths.ts";
+import { errorMessage } from "../../common/errors.ts";
 
 /** Largest total size a manifest may describe (1 PiB): far beyond any game, far below 2^53. */
 export const MAX_TOTAL_SIZE = 2 ** 50;
@@ -130,6 +131,6 @@ export function parseManifest(
     return bad ? fail(bad) : { ok: true, manifest };
   } catch (error) {
     // Belt and braces: hostile input must never take the caller down.
-    return fail(`unreadable manifest: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(`unreadable manifest: ${errorMessage(error)}`);
   }
 }

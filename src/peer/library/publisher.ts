@@ -7,7 +7,8 @@
  * @module
  */
 import type { EventLog } from "../../common/events.ts";
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
 import { loadIndex, saveIndex } from "./index_store.ts";
 import { diffViews, sortedGames } from "./view.ts";

@@ -16,6 +16,7 @@ import { LIMITS } from "../../wire/protocol.ts";
 import { comparePaths, INSTALLED_DIR, isGameId, PRIVATE_PREFIX, wirePathError } from "./paths.ts";
 import { isInside } from "./files.ts";
 import { type GameMeta, readGameJson, readVersionIni } from "./metadata.ts";
+import { errorMessage } from "../../common/errors.ts";
 
 export type { GameMeta } from "./metadata.ts";
 
@@ -64,10 +65,6 @@ function mtimeOf(info: Deno.FileInfo): number {
   return info.mtime?.getTime() ?? 0;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 class TooManyFiles extends Error {}
 
 interface Walk {
@@ -87,7 +84,7 @@ async function symlinkEntry(walk: Walk, full: string, rel: string): Promise<Shar
     info = await Deno.stat(real);
   } catch (error) {
     // Dangling, a loop, or unreadable: one bad link must not spoil the game.
-    walk.warnings.push(`not shared: ${rel}: broken symlink (${describe(error)})`);
+    walk.warnings.push(`not shared: ${rel}: broken symlink (${errorMessage(error)})`);
     return null;
   }
   if (!info.isFile) {
@@ -206,7 +203,7 @@ export async function scanGame(gamesDir: string, id: string): Promise<ScannedGam
     game.files = [];
     game.error = error instanceof TooManyFiles
       ? `more than ${LIMITS.maxManifestFiles} files`
-      : `cannot read the game folder: ${describe(error)}`;
+      : `cannot read the game folder: ${errorMessage(error)}`;
     game.warnings.push(game.error);
     return game;
   }

@@ -16,7 +16,8 @@
  * @module
  */
 import { sleep } from "../../common/async.ts";
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import type { HostPort } from "../../wire/transport.ts";
 import type { PeerView } from "./peer_table.ts";
 import { formatAddr } from "./peer_table.ts";

@@ -35,7 +35,7 @@ import { ackFields, helloFields, type Party } from "../../trust/party.ts";
 import { hex } from "../../common/encoding.ts";
 import { FrameReader, FramingError } from "../../wire/framing.ts";
 import { abortable } from "../../common/async.ts";
-import { errorMessage } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import { respond, type Session } from "../../wire/session.ts";
 
 /** What the handshake needs to know about us. */

@@ -9,7 +9,8 @@
  * @module
  */
 import type { EventLog } from "../../common/events.ts";
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { errorMessage } from "../../common/errors.ts";
 import type { LibraryDelta, LibrarySnapshot } from "../../wire/protocol.ts";
 import { applyDelta, diffSnapshots } from "./delta.ts";
 import type { PeerRecord } from "./peer_table.ts";

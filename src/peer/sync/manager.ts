@@ -11,7 +11,8 @@
  * @module
  */
 import type { EventLog } from "../../common/events.ts";
-import { errorMessage, type Logger } from "../../common/log.ts";
+import { type Logger } from "../../common/log.ts";
+import { errorMessage, LanspreadError } from "../../common/errors.ts";
 import { CLOSE, errorResponse, LIMITS, type Request } from "../../wire/protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../../trust/party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../../wire/transport.ts";
@@ -48,13 +49,10 @@ export interface PeerManagerOptions {
 }
 
 /** Why {@linkcode PeerManager.connect} failed. */
-export class ConnectError extends Error {
-  constructor(
-    readonly code: "unreachable" | "unauthorized" | "version-mismatch",
-    message: string,
-  ) {
-    super(message);
-    this.name = "ConnectError";
+export class ConnectError extends LanspreadError {
+  override name = "ConnectError";
+  constructor(code: "unreachable" | "unauthorized" | "version-mismatch", message: string) {
+    super(code, message);
   }
 }
 
