@@ -13,23 +13,33 @@ import { abortable } from "../common/async.ts";
 import { CommandError } from "../common/errors.ts";
 import type { EventLog } from "../common/events.ts";
 import type { HostPort } from "../wire/transport.ts";
-import { type GameView, mergeGames } from "./games_view.ts";
-import type { LocalGame } from "./library/mod.ts";
-import type { WireGame } from "../wire/protocol.ts";
 import type { DiscoveredPeer } from "../mdns/mod.ts";
+import { mergeGames, offersByGame, type PeerGames } from "./game_rows.ts";
+import { isGameId, type LocalGame } from "./library/mod.ts";
 import { ConnectError } from "./sync/manager.ts";
 import { formatAddr, parseAddr, type PeerView } from "./sync/peer_table.ts";
+import type {
+  DownloadView,
+  GameDetail,
+  GameRow,
+  Operation,
+  PeerRow,
+  Settings,
+  Started,
+} from "./views.ts";
 
 /** The parts the API is built from; each is a few functions of one service. */
 export interface ApiParts {
   /** The runtime's status record (identity, library, discovery, services). */
-  status(): Record<string, unknown> & { gamesDir: string };
+  status(): Record<string, unknown> & { gamesDir: string; protocolVersion: number };
   events: EventLog;
+  /** Aborted when the peer starts shutting down: pending commands end at once. */
+  stopping: AbortSignal;
   peers: {
     /** Every peer we hold a record of. */
     list(): PeerView[];
     /** Connected peers' libraries. */
-    libraries(): { peerId: string; games: WireGame[] }[];
+    libraries(): PeerGames[];
     /** Dials and completes hello. */
     connect(target: HostPort, signal?: AbortSignal): Promise<PeerView>;
   };
@@ -43,12 +53,19 @@ export interface ApiParts {
   heard(): DiscoveredPeer[];
   library: {
     games(): LocalGame[];
+    /** Shared files of a local game (path, size), sorted; empty when unknown. */
+    files(game: string): { path: string; size: number }[];
     setGamesDir(path: string): Promise<void>;
   };
   downloads: {
     games(): string[];
+    views(): DownloadView[];
     start(game: string, options: { install: boolean }): { sources: string[]; version: string };
     cancel(game: string): Promise<void>;
+  };
+  settings: {
+    get(): Settings;
+    update(patch: Partial<Settings>): Promise<Settings>;
   };
 }
 
@@ -69,7 +86,8 @@ export class PeerApi {
   }
 
   /** Peers we hold, plus those mDNS announced that we have not reached (yet). */
-  listPeers(): PeerView[] {
+  listPeers(): PeerRow[] {
+    const ours = this.#p.status().protocolVersion;
     const held = this.#p.peers.list();
     const known = new Set(held.map((p) => p.peerId));
     const failures = new Map(this.#p.dialer.discovered().map((t) => [t.peerId, t.failures]));
@@ -84,13 +102,46 @@ export class PeerApi {
         rev: p.rev,
         games: [],
       }));
-    return [...held, ...heard].sort((a, b) => a.peerId < b.peerId ? -1 : 1);
+    return [...held, ...heard]
+      .sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+      .map((p) => ({
+        bytesSent: 0,
+        bytesReceived: 0,
+        rttMs: null,
+        ...p,
+        ourProtocolVersion: ours,
+      }));
   }
 
-  listGames(): (GameView & { downloading: boolean })[] {
+  listGames(): GameRow[] {
     const downloading = new Set(this.#p.downloads.games());
-    return mergeGames(this.#p.library.games(), this.#p.peers.libraries())
-      .map((g) => ({ ...g, downloading: downloading.has(g.id) }));
+    return mergeGames(this.#p.library.games(), this.#p.peers.libraries(), {
+      operation: (game): Operation | null => downloading.has(game) ? "download" : null,
+    });
+  }
+
+  /** One game with its files, every peer's offer and its active download. */
+  gameDetail(game: string): GameDetail {
+    if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
+    const row = this.listGames().find((g) => g.id === game);
+    if (!row) throw new CommandError("not-found", `no game ${game} here or on any peer`);
+    const offers = (offersByGame(this.#p.peers.libraries()).get(game) ?? [])
+      .map(({ game: _wire, ...offer }) => offer);
+    return {
+      ...row,
+      files: row.downloaded ? this.#p.library.files(game) : [],
+      offers,
+      download: this.downloads().find((d) => d.game === game) ?? null,
+    };
+  }
+
+  /** Active downloads with their progress and sources. */
+  downloads(): DownloadView[] {
+    const names = new Map(this.#p.peers.list().map((p) => [p.peerId, p.name]));
+    return this.#p.downloads.views().map((d) => ({
+      ...d,
+      sources: d.sources.map((s) => ({ ...s, name: names.get(s.peerId) ?? s.peerId })),
+    }));
   }
 
   /** Connects to `addr` now and keeps it connected from then on. */
@@ -98,10 +149,11 @@ export class PeerApi {
     const target = parseAddr(addr);
     if (!target) throw new CommandError("bad-request", `not a host:port address: ${addr}`);
     try {
-      const peer = await this.#p.peers.connect(target, signal);
+      const peer = await this.#p.peers.connect(target, this.#signal(signal));
       this.#p.dialer.keep(target, peer.peerId);
       return peer;
     } catch (error) {
+      this.#throwIfStopping();
       if (error instanceof ConnectError) throw new CommandError(error.code, error.message);
       throw error;
     }
@@ -111,15 +163,15 @@ export class PeerApi {
   async waitPeers(count: number, timeoutMs: number, signal?: AbortSignal): Promise<PeerView[]> {
     const connected = () => this.#p.peers.list().filter((p) => p.state === "connected");
     if (connected().length >= count) return connected();
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const both = AbortSignal.any([this.#signal(signal), AbortSignal.timeout(timeoutMs)]);
     try {
       await abortable(
         this.#p.events.waitFor(() => connected().length >= count, { signal: both }),
         both,
       );
     } catch {
-      if (signal?.aborted) throw new CommandError("shutting-down", "shutting down");
+      this.#throwIfStopping();
+      if (signal?.aborted) throw new CommandError("timeout", "the caller gave up waiting");
       throw new CommandError(
         "timeout",
         `${connected().length} of ${count} peers connected after ${timeoutMs} ms`,
@@ -135,6 +187,7 @@ export class PeerApi {
 
   /** Starts downloading `game` from every peer that offers its newest version. */
   download(game: string, options: { install: boolean }) {
+    this.#throwIfStopping();
     if (options.install) {
       throw new CommandError("unsupported", "installing after a download is not supported yet");
     }
@@ -145,5 +198,43 @@ export class PeerApi {
   /** Cancels a download; its partial files are removed, the old version stays. */
   async cancel(game: string): Promise<void> {
     await this.#p.downloads.cancel(game);
+  }
+
+  /** Installs (or updates) a downloaded game into `local/`. */
+  install(_game: string): Promise<{ game: string; version: string }> {
+    return Promise.reject(new CommandError("unsupported", "install is not supported yet"));
+  }
+
+  /** Removes the installed tree `local/`; the downloaded files stay. */
+  uninstall(_game: string): Promise<{ game: string }> {
+    return Promise.reject(new CommandError("unsupported", "uninstall is not supported yet"));
+  }
+
+  /** Deletes the downloaded files; refused with `installed` while `local/` exists. */
+  remove(_game: string): Promise<{ game: string }> {
+    return Promise.reject(new CommandError("unsupported", "remove is not supported yet"));
+  }
+
+  /** Starts the game (or its server); resolves once the process runs. */
+  play(_game: string, _options: { server: boolean }): Promise<Started> {
+    return Promise.reject(new CommandError("unsupported", "play is not supported yet"));
+  }
+
+  settings(): Settings {
+    return this.#p.settings.get();
+  }
+
+  /** Changes settings; answers the settings now in force (persisted). */
+  async updateSettings(patch: Partial<Settings>): Promise<Settings> {
+    this.#throwIfStopping();
+    return await this.#p.settings.update(patch);
+  }
+
+  #signal(signal?: AbortSignal): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.#p.stopping]) : this.#p.stopping;
+  }
+
+  #throwIfStopping(): void {
+    if (this.#p.stopping.aborted) throw new CommandError("shutting-down", "the peer is stopping");
   }
 }

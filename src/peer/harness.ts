@@ -9,8 +9,11 @@
 import { z } from "zod";
 import type { LoggedEvent } from "../common/events.ts";
 import { type Logger } from "../common/log.ts";
-import { CommandError, errorCode, errorMessage } from "../common/errors.ts";
+import { errorCode, errorMessage } from "../common/errors.ts";
 import type { PeerApi } from "./api.ts";
+
+// deno-lint-ignore no-control-regex
+const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 /** Longest accepted command line; longer ones are refused, not buffered. */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -18,6 +21,18 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 export const TOO_LONG_LINE = "\u0000too long";
 
 const Id = z.union([z.string().max(200), z.number()]).optional();
+/** Speeds in MB/s as the CLI takes them; null lifts a cap. */
+const Rate = z.number().positive().max(100_000).nullable();
+/** The fields a `settings` command (or `PATCH settings`) may change. */
+export const SettingsPatch = z.object({
+  name: z.string().trim().min(1).max(64).regex(NO_CONTROL, "no control characters").optional(),
+  playerName: z.string().trim().min(1).max(64).regex(NO_CONTROL, "no control characters")
+    .optional(),
+  language: z.string().trim().min(1).max(32).regex(/^[A-Za-z_-]+$/, "letters only").optional(),
+  uploadLimit: Rate.optional(),
+  downloadLimit: Rate.optional(),
+  uploadsPerPeer: z.number().int().min(1).max(1000).optional(),
+});
 const Command = z.discriminatedUnion("cmd", [
   z.object({ cmd: z.literal("status"), id: Id }),
   z.object({ cmd: z.literal("list-peers"), id: Id }),
@@ -40,6 +55,13 @@ const Command = z.discriminatedUnion("cmd", [
     count: z.number().int().min(0).max(10_000),
     timeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
   }),
+  z.object({
+    cmd: z.literal("play"),
+    id: Id,
+    game: z.string().min(1).max(64),
+    server: z.boolean().default(false),
+  }),
+  z.object({ cmd: z.literal("settings"), id: Id, ...SettingsPatch.shape }),
   z.object({ cmd: z.literal("shutdown"), id: Id }),
 ]);
 type Command = z.infer<typeof Command>;
@@ -158,10 +180,23 @@ async function execute(command: Command, api: PeerApi): Promise<HarnessRecord> {
     case "cancel":
       await api.cancel(command.game);
       return { game: command.game };
+    case "install":
+      return await api.install(command.game);
+    case "uninstall":
+      return await api.uninstall(command.game);
+    case "remove":
+      return await api.remove(command.game);
+    case "play": {
+      const started = await api.play(command.game, { server: command.server });
+      return { ...started };
+    }
+    case "settings": {
+      const { cmd: _cmd, id: _id, ...patch } = command;
+      const settings = Object.keys(patch).length ? await api.updateSettings(patch) : api.settings();
+      return { ...settings };
+    }
     case "shutdown":
       return {};
-    default:
-      throw new CommandError("unsupported", `"${command.cmd}" is not supported yet`);
   }
 }
 

@@ -24,6 +24,7 @@ import { formatAddr, parseAddr } from "./sync/peer_table.ts";
 import { Supervisor } from "./supervisor.ts";
 import { CommandError } from "../common/errors.ts";
 import { PeerApi } from "./api.ts";
+import type { Settings } from "./views.ts";
 import { Downloads } from "./download/downloads.ts";
 import { Discovery } from "../mdns/mod.ts";
 import { recoverCommits } from "./download/commit.ts";
@@ -95,6 +96,7 @@ export class Runtime {
   #log: Logger;
   #party: string;
   #failed = false;
+  #settings: Settings;
   #stopping: Promise<void> | null = null;
   #resolveFinished!: (value: { failed: boolean }) => void;
 
@@ -109,6 +111,14 @@ export class Runtime {
     this.#downloads = parts.downloads;
     this.#party = parts.party;
     this.#log = options.log;
+    this.#settings = {
+      name: options.name,
+      playerName: options.name,
+      language: "english",
+      uploadLimit: options.uploadLimit ?? null,
+      downloadLimit: options.downloadLimit ?? null,
+      uploadsPerPeer: options.uploadsPerPeer ?? 8,
+    };
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     this.#supervisor = new Supervisor({
       events: parts.events,
@@ -133,10 +143,15 @@ export class Runtime {
     return new PeerApi({
       status: () => this.status(),
       events: this.events,
+      stopping: this.#outbound.signal,
       peers: {
         list: () => manager.peers(),
         libraries: () =>
-          manager.connected().map((r) => ({ peerId: r.peerId, games: r.library.games })),
+          manager.connected().map((r) => ({
+            peerId: r.peerId,
+            name: r.name,
+            games: r.library.games,
+          })),
         connect: (target, signal) => manager.connect(target, null, signal),
       },
       dialer: {
@@ -146,12 +161,19 @@ export class Runtime {
       heard: () => this.#discovery?.peers() ?? [],
       library: {
         games: () => this.#library.games(),
+        files: (game) => this.#library.files(game),
         setGamesDir: (path) => this.#library.setGamesDir(path),
       },
       downloads: {
         games: () => this.#downloads.games(),
+        views: () => this.#downloads.views(),
         start: (game, options) => this.#downloads.start(game, options),
         cancel: (game) => this.#downloads.cancel(game),
+      },
+      settings: {
+        get: () => ({ ...this.#settings }),
+        update: () =>
+          Promise.reject(new CommandError("unsupported", "changing settings is not supported yet")),
       },
     });
   }

@@ -122,6 +122,8 @@ export const WireGame = z.object({
   players: z.string().max(LIMITS.maxNameLength).optional(),
   /** Relative path of a cover image among the shared files. */
   cover: z.string().max(LIMITS.maxPathLength).optional(),
+  /** The version the offering peer has installed, when it has. */
+  installedVersion: z.string().min(1).max(LIMITS.maxNameLength).optional(),
 });
 export type WireGame = z.infer<typeof WireGame>;
 

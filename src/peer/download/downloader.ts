@@ -31,6 +31,10 @@ import type { PeerSource } from "./sources.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 import { ProgressMeter } from "./progress_meter.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
+import type { DownloadView } from "./view.ts";
+
+/** Rate samples kept for the page's sparkline: two minutes at one per 500 ms. */
+const HISTORY_TICKS = 240;
 
 export interface DownloadDeps {
   gamesDir: string;
@@ -83,6 +87,13 @@ export class Download {
   /** Requests under way, by run id. */
   #requests = new Map<number, { batch: Run[]; abandon: AbortController }>();
   #stalled = false;
+  #phase: "downloading" | "committing" = "downloading";
+  /** Verified bytes each source delivered in this run. */
+  #delivered = new Map<string, number>();
+  #dropped: { peerId: string; reason: string }[] = [];
+  /** Recent overall rates, one per progress tick. */
+  #history: number[] = [];
+  #rate = 0;
   #failure: DownloadFailure | null = null;
   #now: () => number;
 
@@ -103,6 +114,38 @@ export class Download {
 
   get game(): string {
     return this.target.game;
+  }
+
+  /** Where the download stands, for the page and `GET downloads`. */
+  view(): DownloadView {
+    const scheduler = this.#scheduler as Scheduler | undefined;
+    const done = scheduler?.doneBytes() ?? 0;
+    const total = this.#plan.totalBytes;
+    const sources = scheduler?.sources() ?? [];
+    const all = [...this.#delivered.values()].reduce((a, b) => a + b, 0);
+    return {
+      game: this.target.game,
+      version: this.target.version,
+      phase: this.#stalled ? "stalled" : this.#phase,
+      doneBytes: done,
+      totalBytes: total,
+      bytesPerSecond: Math.round(this.#rate),
+      etaSeconds: this.#rate > 0 ? Math.ceil((total - done) / this.#rate) : null,
+      sources: sources.map((peerId) => {
+        const bytes = this.#delivered.get(peerId) ?? 0;
+        return {
+          peerId,
+          name: "",
+          bytesPerSecond: Math.round(scheduler!.rate(peerId)),
+          bytes,
+          share: all > 0 ? bytes / all : 0,
+        };
+      }),
+      dropped: [...this.#dropped],
+      history: [...this.#history],
+      install: this.target.install,
+      waiting: this.#stalled ? "no connected peer offers this version" : null,
+    };
   }
 
   /** Stops and removes the partial files (user cancel). */
@@ -311,16 +354,16 @@ export class Download {
     await this.#writeVerified(run.first, ok, payload);
     const result = this.#scheduler.complete(run.id, ok, this.#now());
     this.#recorder.add(result.newlyDone);
+    const credited = result.newlyDone.reduce((n, id) => n + this.#plan.blocks[id]!.size, 0);
+    this.#delivered.set(run.source, (this.#delivered.get(run.source) ?? 0) + credited);
     this.#abandon(result.cancel);
     if (ok.includes(false)) {
       this.#d.log.warn(`${run.source} sent a corrupted block of ${this.target.game}; refetching`);
     }
     if (result.dropped) {
-      this.#d.events.emit("download-source-dropped", {
-        game: this.target.game,
-        peerId: result.dropped,
-        reason: "sent corrupted data twice",
-      });
+      const dropped = { peerId: result.dropped, reason: "sent corrupted data twice" };
+      this.#dropped.push(dropped);
+      this.#d.events.emit("download-source-dropped", { game: this.target.game, ...dropped });
     }
   }
 
@@ -358,6 +401,9 @@ export class Download {
     const done = this.#scheduler.doneBytes();
     const total = this.#plan.totalBytes;
     const rate = meter.sample(done, this.#now());
+    this.#rate = rate;
+    this.#history.push(Math.round(rate));
+    if (this.#history.length > HISTORY_TICKS) this.#history.shift();
     const active = this.#scheduler.sources().filter((s) => this.#scheduler.inFlightBytes(s) > 0);
     this.#d.events.emit("download-progress", {
       game: this.target.game,
@@ -370,6 +416,7 @@ export class Download {
   }
 
   async #finish(): Promise<void> {
+    this.#phase = "committing";
     const t0 = this.#now();
     await this.#staging.complete();
     await this.#staging.close();

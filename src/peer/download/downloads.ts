@@ -18,6 +18,7 @@ import type { RateGate } from "../../common/rate_limit.ts";
 import { BufferPool } from "../../common/buffer_pool.ts";
 import type { SchedulerOptions } from "./scheduler.ts";
 import type { Manifest } from "../../wire/protocol.ts";
+import type { DownloadView } from "./view.ts";
 
 export interface DownloadsOptions {
   /** The games dir at the time a download starts. */
@@ -34,6 +35,8 @@ export interface DownloadsOptions {
 }
 
 interface Active {
+  version: string;
+  install: boolean;
   download: Download | null;
   /** Set while manifests are fetched (before a Download exists). */
   preparing: AbortController | null;
@@ -48,6 +51,26 @@ export class Downloads {
 
   constructor(options: DownloadsOptions) {
     this.#o = options;
+  }
+
+  /** Active downloads as the page shows them (source names left empty). */
+  views(): DownloadView[] {
+    return [...this.#active.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(([game, entry]) =>
+      entry.download?.view() ?? {
+        game,
+        version: entry.version,
+        phase: "preparing",
+        doneBytes: 0,
+        totalBytes: 0,
+        bytesPerSecond: 0,
+        etaSeconds: null,
+        sources: [],
+        dropped: [],
+        history: [],
+        install: entry.install,
+        waiting: null,
+      }
+    );
   }
 
   /** Games being downloaded. */
@@ -70,7 +93,13 @@ export class Downloads {
       );
     }
     const preparing = new AbortController();
-    const entry: Active = { download: null, preparing, done: Promise.resolve() };
+    const entry: Active = {
+      version: latest.version,
+      install: options.install,
+      download: null,
+      preparing,
+      done: Promise.resolve(),
+    };
     this.#active.set(game, entry);
     entry.done = this.#prepare(game, latest.version, latest.offers, options.install, entry)
       .catch((error) =>
@@ -169,7 +198,13 @@ export class Downloads {
       this.#o.log.info(
         `resuming download of ${s.game} ${s.version} (${s.verified.size} blocks verified, ${s.unconfirmed.size} to check)`,
       );
-      const entry: Active = { download: null, preparing: null, done: Promise.resolve() };
+      const entry: Active = {
+        version: s.version,
+        install: s.install,
+        download: null,
+        preparing: null,
+        done: Promise.resolve(),
+      };
       this.#active.set(s.game, entry);
       const { manifestBytes: _bytes, ...target } = s;
       entry.done = this.#run(target, entry)

@@ -129,6 +129,11 @@ export class Library {
       .map((e) => toLocalGame(this.#view(e)));
   }
 
+  /** Shared files of a game (path, size), sorted by path; empty when unknown. */
+  files(game: string): { path: string; size: number }[] {
+    return this.#entries.get(game)?.scan.files.map(({ path, size }) => ({ path, size })) ?? [];
+  }
+
   onChange(listener: (delta: LibraryDelta) => void): () => void {
     return this.#publisher.onChange(listener);
   }

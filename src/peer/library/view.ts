@@ -19,6 +19,8 @@ export interface LocalGame {
   files: number;
   downloaded: boolean;
   installed: boolean;
+  /** The installed version (install record), or null. */
+  installedVersion: string | null;
   manifestHash?: string;
   hashing: boolean;
   description?: string;
@@ -69,6 +71,7 @@ export function toLocalGame(game: GameView): LocalGame {
     files: scan.files.length,
     downloaded: scan.version !== null,
     installed: scan.installed,
+    installedVersion: null,
     hashing: game.hashing,
   };
   if (game.manifestHash !== undefined) local.manifestHash = game.manifestHash;
@@ -98,6 +101,7 @@ const WIRE_KEYS = [
   "genre",
   "players",
   "cover",
+  "installedVersion",
 ] as const satisfies readonly (keyof WireGame)[];
 // Fails to compile when WireGame gains a field that WIRE_KEYS does not list.
 const _allKeysCompared: [Exclude<keyof WireGame, typeof WIRE_KEYS[number]>] extends [never] ? true

@@ -58,6 +58,7 @@ Deno.test("a local game reports downloaded, installed and hashing", () => {
     files: 1,
     downloaded: false,
     installed: true,
+    installedVersion: null,
     hashing: false,
     players: "2-4",
   });
