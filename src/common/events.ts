@@ -40,7 +40,12 @@ export interface EventMap {
   };
   "download-finished": { game: string; bytes: number; ms: number };
   "download-failed": { game: string; code: ErrorCode; message: string };
-  "download-stalled": { game: string };
+  /** No source left; `reason` says why (none offers it, or every one was dropped). */
+  "download-stalled": { game: string; reason: string };
+  /** The verified download cannot be put in place yet (a file in use); retried until it can. */
+  "download-blocked": { game: string; code: ErrorCode; path: string; message: string };
+  /** The sources moved on to another version; the download follows it. */
+  "download-version-changed": { game: string; fromVersion: string; toVersion: string };
   "download-resumed": { game: string; sources: string[] };
   "download-cancelled": { game: string };
   "download-source-dropped": { game: string; peerId: string; reason: string };

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { abortable } from "../common/async.ts";
 import { CommandError } from "../common/errors.ts";
 import type { EventLog } from "../common/events.ts";
@@ -60,7 +61,10 @@ export interface ApiParts {
   downloads: {
     games(): string[];
     views(): DownloadView[];
-    start(game: string, options: { install: boolean }): { sources: string[]; version: string };
+    start(
+      game: string,
+      options: { install: boolean },
+    ): Promise<{ sources: string[]; version: string }>;
     cancel(game: string): Promise<void>;
   };
   settings: {
@@ -180,18 +184,32 @@ export class PeerApi {
     return connected();
   }
 
+  /**
+   * Switches to another games folder. Refused while a game is downloading
+   * (its files would land in the old folder) and when the path is a file.
+   */
   async setGameDir(path: string): Promise<string> {
+    this.#throwIfStopping();
+    const busy = this.#p.downloads.games();
+    if (busy.length > 0 && resolve(path) !== resolve(this.#p.status().gamesDir)) {
+      throw new CommandError(
+        "busy",
+        `cannot change the games folder while ${busy.join(", ")} downloads`,
+      );
+    }
+    const info = await Deno.stat(path).catch(() => null);
+    if (info && !info.isDirectory) throw new CommandError("bad-request", `${path} is not a folder`);
     await this.#p.library.setGamesDir(path);
     return this.#p.status().gamesDir;
   }
 
   /** Starts downloading `game` from every peer that offers its newest version. */
-  download(game: string, options: { install: boolean }) {
+  async download(game: string, options: { install: boolean }) {
     this.#throwIfStopping();
     if (options.install) {
       throw new CommandError("unsupported", "installing after a download is not supported yet");
     }
-    const started = this.#p.downloads.start(game, options);
+    const started = await this.#p.downloads.start(game, options);
     return { game, ...started };
   }
 

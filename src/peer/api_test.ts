@@ -73,7 +73,7 @@ function fake(over: Partial<ApiParts> = {}) {
     downloads: {
       games: () => [],
       views: () => [],
-      start: () => ({ sources: ["a"], version: "2" }),
+      start: () => Promise.resolve({ sources: ["a"], version: "2" }),
       cancel: () => Promise.resolve(),
     },
     settings: { get: () => settings, update: (p) => Promise.resolve({ ...settings, ...p }) },
@@ -135,10 +135,8 @@ Deno.test("a shutdown ends a pending wait at once with shutting-down, and refuse
   stop.abort();
   const error = await assertRejects(() => waiting, CommandError);
   assertEquals(error.code, "shutting-down");
-  assertEquals(
-    assertThrows(() => api.download("Doom", { install: false }), CommandError).code,
-    "shutting-down",
-  );
+  const refused = await assertRejects(() => api.download("Doom", { install: false }), CommandError);
+  assertEquals(refused.code, "shutting-down");
 });
 
 Deno.test("downloads name their sources by peer name", () => {
@@ -159,7 +157,7 @@ Deno.test("downloads name their sources by peer name", () => {
         install: false,
         waiting: null,
       }],
-      start: () => ({ sources: [], version: "2" }),
+      start: () => Promise.resolve({ sources: [], version: "2" }),
       cancel: () => Promise.resolve(),
     },
   });

@@ -99,9 +99,12 @@ export async function runHarness(options: HarnessOptions): Promise<void> {
       job.finally(() => pending.delete(job));
       if (isShutdown(line)) break;
     }
-    await Promise.allSettled([...pending]);
   } finally {
-    await options.stop();
+    // Stopping first ends every pending command (they answer shutting-down), then their
+    // answers are written before the peer is gone.
+    const stopped = options.stop();
+    await Promise.allSettled([...pending]);
+    await stopped;
     unsubscribe();
   }
 }
@@ -176,7 +179,7 @@ async function execute(command: Command, api: PeerApi): Promise<HarnessRecord> {
     case "set-game-dir":
       return { gamesDir: await api.setGameDir(command.path) };
     case "download":
-      return api.download(command.game, { install: command.install });
+      return await api.download(command.game, { install: command.install });
     case "cancel":
       await api.cancel(command.game);
       return { game: command.game };

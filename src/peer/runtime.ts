@@ -59,6 +59,8 @@ export interface RuntimeOptions {
   scheduler?: SchedulerOptions;
   /** Discover and announce peers with mDNS (the CLI turns it on). @default {false} */
   mdns?: boolean;
+  /** Waits between commit attempts while a file is in use (tests). */
+  commitRetryMs?: number[];
 }
 
 /** The services a runtime is made of, built by {@linkcode Runtime.start}. */
@@ -198,7 +200,11 @@ export class Runtime {
       alpnProtocols: [alpnFor(version), ALPN_ANY_VERSION],
     });
     // A commit a crash interrupted is finished before the library looks at the folder.
-    await recoverCommits(options.stateDir, options.gamesDir, options.log.child("download"));
+    await recoverCommits({
+      stateDir: options.stateDir,
+      gamesDir: options.gamesDir,
+      log: options.log.child("download"),
+    });
     const library = new Library({
       gamesDir: options.gamesDir,
       stateDir: options.stateDir,
@@ -233,6 +239,7 @@ export class Runtime {
         library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
       onCommitted: (manifest) => library.adoptManifest(manifest),
       scheduler: options.scheduler,
+      commitRetryMs: options.commitRetryMs,
     });
     const runtime = new Runtime(options, {
       peerId: identity.peerId,

@@ -1,174 +1,224 @@
 /**
- * Turning a verified staging folder into the game (DESIGN §3): a journal in
- * the state dir says what moves where, then files are renamed into place,
- * files of the old version that the new one lacks are removed, and
- * `version.ini` comes last, so the folder claims the new version only once
- * everything else is there. `local/` and `.lanspread*` are never touched.
+ * Turning a verified staging folder into the game, all or nothing (DESIGN
+ * §3): an update either completes, or leaves the old version complete and
+ * usable with the new one still staged, never a mix.
  *
- * A crash in the middle leaves the journal behind; at the next start
- * {@linkcode recoverCommits} rolls it forward (every step is idempotent), so
- * a game is never left half old, half new.
+ * A journal in the state dir says what moves where, then:
+ * 1. the old `version.ini` is moved aside into `<game>/.lanspread-previous/`
+ *    (ours, marked), so the folder claims no version while it changes;
+ * 2. old shared files the new version lacks, and whatever stands where a
+ *    new file goes, are moved aside there too;
+ * 3. the new files are renamed into place, `version.ini` last;
+ * 4. the download record (which files lanspread wrote) is updated; of what
+ *    was moved aside, files we wrote or that a new file replaces are
+ *    deleted, files we did not write are kept in `<game>/.lanspread-kept/`
+ *    (lanspread never deletes a file it did not write).
+ * A move that fails (a file in use or protected) rolls everything back:
+ * old files return, new files go back to staging, and the caller retries.
  *
- * Journal `<state>/downloads/<game>.commit.json`:
- * `{ v: 1, game, version, files: [path...], remove: [path...] }`.
+ * A crash leaves the journal behind. At the next start
+ * {@linkcode recoverCommits} checks that the new files are still the ones
+ * staged (stamp, else their hashes against the manifest) and rolls forward;
+ * otherwise it rolls back and the download resumes, re-verifying. `local/`
+ * and `.lanspread*` are never touched. All renames stay in the game folder.
+ *
+ * Journal `<state>/downloads/<game>.commit.json`: {@linkcode CommitJournal}.
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
+import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
+import { claimDir, NotOursError, removeOwned } from "../../common/owned_dir.ts";
 import { isGameId, scanGame, wirePathError } from "../library/mod.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { nativePath, STAGING_DIR } from "./staging.ts";
+import { clearProgress } from "./progress.ts";
+import { readDownloadRecord, writeDownloadRecord } from "./record.ts";
+import { checkStaged, type JournalFile, stampFiles } from "./_commit_check.ts";
+import { CommitError } from "./_commit_moves.ts";
+import { applyForward, finishCommit, rollBack } from "./_commit_steps.ts";
 
-const VERSION_FILE = "version.ini";
+export { CommitError } from "./_commit_moves.ts";
+export type { JournalFile } from "./_commit_check.ts";
+
+export const VERSION_FILE = "version.ini";
+/** Old files during a commit. */
+export const PREVIOUS_DIR = ".lanspread-previous";
+/** Old files lanspread did not write, kept after an update. */
+export const KEPT_DIR = ".lanspread-kept";
 
 export interface CommitJournal {
-  v: 1;
+  v: 2;
   game: string;
   version: string;
-  /** Manifest paths to move from staging into the game folder. */
-  files: string[];
-  /** Paths of the old version that the new one does not have. */
+  manifestHash: string;
+  /** The new version's files with the stamps they had in staging. */
+  files: JournalFile[];
+  /** Old shared files the new version does not have. */
   remove: string[];
+  /** Files the previous download of ours wrote (the others are kept). */
+  owned: string[];
+  /** Sub-folder of KEPT_DIR for this commit. */
+  kept: string;
+}
+
+/** Where a commit works. */
+export interface CommitContext {
+  stateDir: string;
+  gamesDir: string;
+  log: Logger;
 }
 
 export function journalPath(stateDir: string, game: string): string {
   return join(stateDir, "downloads", `${game}.commit.json`);
 }
 
-/**
- * Commits a verified download of `manifest`: its files replace the game's,
- * and shared files of the old version that the new one lacks are removed.
- */
-export async function commitManifest(
-  stateDir: string,
-  gamesDir: string,
-  manifest: Manifest,
-): Promise<void> {
-  const wanted = new Set(manifest.files.map((f) => f.path));
-  const old = await scanGame(gamesDir, manifest.game).catch(() => null);
-  await commit(stateDir, gamesDir, {
-    v: 1,
-    game: manifest.game,
-    version: manifest.version,
-    files: [...wanted],
-    remove: (old?.files ?? []).map((f) => f.path).filter((p) => !wanted.has(p)),
-  });
-}
-
-/** Writes the journal, then applies it. */
-export async function commit(
-  stateDir: string,
-  gamesDir: string,
-  journal: CommitJournal,
-): Promise<void> {
-  await writeFileAtomic(journalPath(stateDir, journal.game), JSON.stringify(journal));
-  await applyJournal(stateDir, gamesDir, journal);
-}
-
-/**
- * Makes sure every folder on the way to `path` (below `gameDir`) is a real
- * folder: an old file or symlink in the way is removed, so a rename can
- * never land outside the game folder through a link. `known` holds folders
- * already checked during this commit.
- */
-async function clearWay(gameDir: string, path: string, known: Set<string>): Promise<void> {
-  const parts = path.split("/").slice(0, -1);
-  let at = gameDir;
-  for (const part of parts) {
-    at = join(at, part);
-    if (known.has(at)) continue;
-    const info = await Deno.lstat(at).catch(() => null);
-    if (info && !info.isDirectory) await Deno.remove(at);
-    if (!info || !info.isDirectory) await Deno.mkdir(at).catch(() => {});
-    known.add(at);
-  }
-}
-
-/** Moves in parallel: thousands of small files are mostly waiting on the file system. */
-const MOVE_CONCURRENCY = 16;
-
-/** wirePathError also refuses `local/` and `.lanspread*`: a journal never touches them. */
-function safe(path: string): boolean {
-  return wirePathError(path) === null;
-}
-
-/** Applies a journal; safe to repeat after a crash at any point. */
-export async function applyJournal(
-  stateDir: string,
-  gamesDir: string,
-  journal: CommitJournal,
-): Promise<void> {
-  if (!isGameId(journal.game)) throw new Error(`bad game id in journal: ${journal.game}`);
-  const gameDir = join(gamesDir, journal.game);
-  const staged = join(gameDir, STAGING_DIR, "files");
-  for (const path of journal.remove.filter(safe)) {
-    await Deno.remove(nativePath(gameDir, path)).catch(() => {});
-  }
-  const known = new Set<string>();
-  const move = async (path: string) => {
-    const from = nativePath(staged, path);
-    const to = nativePath(gameDir, path);
-    await clearWay(gameDir, path, known);
-    try {
-      await Deno.rename(from, to);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return; // moved before a crash
-      // An old folder where the new version has a file: it goes.
-      if (!(await Deno.lstat(to).catch(() => null))?.isDirectory) throw error;
-      await Deno.remove(to, { recursive: true });
-      await Deno.rename(from, to);
-    }
+/** The folders of one game's commit. */
+export function commitDirs(gamesDir: string, game: string) {
+  const gameDir = join(gamesDir, game);
+  return {
+    gameDir,
+    staging: join(gameDir, STAGING_DIR),
+    staged: join(gameDir, STAGING_DIR, "files"),
+    previous: join(gameDir, PREVIOUS_DIR),
+    kept: join(gameDir, KEPT_DIR),
   };
-  const files = journal.files.filter((p) => p !== VERSION_FILE && safe(p));
-  let next = 0;
-  await Promise.all(Array.from({ length: MOVE_CONCURRENCY }, async () => {
-    while (next < files.length) await move(files[next++]!);
-  }));
-  // Last, once everything else is in place: the folder now claims the new version.
-  if (journal.files.includes(VERSION_FILE)) await move(VERSION_FILE);
-  await removeEmptyFolders(gameDir, journal.remove.filter(safe));
-  await Deno.remove(join(gameDir, STAGING_DIR), { recursive: true }).catch(() => {});
-  await Deno.remove(journalPath(stateDir, journal.game)).catch(() => {});
 }
 
-/** Removes folders that held only removed files (deepest first). */
-async function removeEmptyFolders(gameDir: string, removed: string[]): Promise<void> {
-  const folders = new Set<string>();
-  for (const path of removed) {
-    for (let dir = dirname(path); dir !== "." && dir !== "/"; dir = dirname(dir)) folders.add(dir);
-  }
-  const deepestFirst = [...folders].sort((a, b) => b.split("/").length - a.split("/").length);
-  for (const dir of deepestFirst) {
-    await Deno.remove(nativePath(gameDir, dir)).catch(() => {}); // fails unless empty
-  }
-}
-
-/** Rolls forward every commit a crash interrupted. Returns the games it completed. */
-export async function recoverCommits(
-  stateDir: string,
-  gamesDir: string,
-  log: Logger,
-): Promise<string[]> {
-  const dir = join(stateDir, "downloads");
-  const done: string[] = [];
-  let entries: Deno.DirEntry[] = [];
+/**
+ * Commits a verified, flushed staging folder of `manifest`. Throws a
+ * CommitError (`files-in-use`, `io-error`, `not-ours`) after rolling back:
+ * the old version is then whole and the new one still staged.
+ */
+export async function commitDownload(
+  ctx: CommitContext,
+  manifest: Manifest,
+  manifestHash: string,
+): Promise<void> {
+  const { game } = manifest;
+  const dirs = commitDirs(ctx.gamesDir, game);
+  const wanted = new Set(manifest.files.map((f) => f.path));
+  const old = await scanGame(ctx.gamesDir, game);
+  const journal: CommitJournal = {
+    v: 2,
+    game,
+    version: manifest.version,
+    manifestHash,
+    files: await stampFiles(dirs.staged, manifest),
+    remove: (old?.files ?? []).map((f) => f.path).filter((p) => !wanted.has(p)),
+    owned: (await readDownloadRecord(ctx.stateDir, game))?.files ?? [],
+    kept: new Date().toISOString().replace(/[:.]/g, "-"),
+  };
+  await writeFileAtomic(journalPath(ctx.stateDir, game), JSON.stringify(journal));
   try {
-    entries = await Array.fromAsync(Deno.readDir(dir));
+    await applyForward(dirs, journal);
+  } catch (error) {
+    try {
+      await rollBack(dirs, journal);
+    } catch (undo) {
+      // Half applied and not undone: the journal stays, and the next start finishes or undoes it.
+      throw new CommitError(
+        "io-error",
+        "",
+        `the update of ${game} stopped half-way (${errorMessage(error)}) and could not be ` +
+          `undone (${errorMessage(undo)}); it is finished or undone at the next start`,
+        true,
+      );
+    }
+    await Deno.remove(journalPath(ctx.stateDir, game)).catch(() => {});
+    throw asCommitError(error);
+  }
+  await finish(ctx, journal);
+}
+
+function asCommitError(error: unknown): CommitError {
+  if (error instanceof CommitError) return error;
+  if (error instanceof NotOursError) return new CommitError("not-ours", error.path, error.message);
+  return new CommitError("io-error", "", errorMessage(error));
+}
+
+async function finish(ctx: CommitContext, journal: CommitJournal): Promise<void> {
+  const dirs = commitDirs(ctx.gamesDir, journal.game);
+  await writeDownloadRecord(ctx.stateDir, {
+    game: journal.game,
+    version: journal.version,
+    files: journal.files.map((f) => f.path),
+  });
+  const kept = await finishCommit(dirs, journal);
+  if (kept > 0) {
+    ctx.log.warn(
+      `kept ${kept} old files of ${journal.game} that lanspread did not write, in ${
+        join(dirs.kept, journal.kept)
+      }`,
+    );
+  }
+  await removeOwned(dirs.staging);
+  // The journal before the progress record: a crash in between leaves a record of a
+  // version we have, which the next start drops, never a journal we cannot check.
+  await Deno.remove(journalPath(ctx.stateDir, journal.game)).catch(() => {});
+  await clearProgress(ctx.stateDir, journal.game);
+}
+
+/** A journal as read back: refused unless every field and path is what we write. */
+function parseJournal(raw: unknown): CommitJournal | null {
+  const j = raw as Partial<CommitJournal> | undefined;
+  if (!j || j.v !== 2 || !isGameId(j.game) || typeof j.version !== "string") return null;
+  if (typeof j.manifestHash !== "string" || typeof j.kept !== "string") return null;
+  if (!/^[0-9A-Za-z-]{1,40}$/.test(j.kept)) return null;
+  const paths = (list: unknown) =>
+    Array.isArray(list) && list.every((p) => typeof p === "string" && !wirePathError(p));
+  if (!paths(j.remove) || !paths(j.owned) || !Array.isArray(j.files)) return null;
+  if (!j.files.every((f) => typeof f?.size === "number" && paths([f.path]))) return null;
+  return j as CommitJournal;
+}
+
+/**
+ * Finishes or undoes every commit a crash interrupted, before the library
+ * looks at the folder. Forward when the new files are still the ones
+ * staged; otherwise back (the download's progress record stays, and the
+ * resumed download verifies what is staged). A journal that cannot be read
+ * is set aside once, with a warning. Returns the games completed.
+ */
+export async function recoverCommits(ctx: CommitContext): Promise<string[]> {
+  const dir = join(ctx.stateDir, "downloads");
+  const done: string[] = [];
+  let names: string[] = [];
+  try {
+    names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
   } catch {
     return done;
   }
-  for (const entry of entries) {
-    if (!entry.name.endsWith(".commit.json")) continue;
+  for (const name of names.filter((n) => n.endsWith(".commit.json"))) {
+    const path = join(dir, name);
+    const journal = parseJournal(await readJsonIfExists(path).catch(() => undefined));
+    if (!journal || name !== `${journal.game}.commit.json`) {
+      await Deno.rename(path, `${path}.bad`).catch(() => {});
+      ctx.log.warn(`set aside an unreadable commit journal: ${name}.bad`);
+      continue;
+    }
+    const dirs = commitDirs(ctx.gamesDir, journal.game);
+    const problem = await checkStaged(dirs, journal, ctx.stateDir);
     try {
-      const journal = await readJsonIfExists(join(dir, entry.name)) as CommitJournal;
-      await applyJournal(stateDir, gamesDir, journal);
-      log.info(`completed the interrupted update of ${journal.game} to ${journal.version}`);
+      if (problem) throw new Error(problem);
+      await claimDir(dirs.previous);
+      await applyForward(dirs, journal);
+      await finish(ctx, journal);
+      ctx.log.info(`completed the interrupted update of ${journal.game} to ${journal.version}`);
       done.push(journal.game);
     } catch (error) {
-      log.error(`cannot complete interrupted commit ${entry.name}: ${error}`);
+      await rollBack(dirs, journal).catch((undo) =>
+        ctx.log.error(`cannot undo the update of ${journal.game}: ${errorMessage(undo)}`)
+      );
+      await Deno.remove(path).catch(() => {});
+      ctx.log.warn(
+        `undid the interrupted update of ${journal.game} (${errorMessage(error)}); ` +
+          `the download resumes and checks what is staged`,
+      );
     }
   }
   return done;
 }
+
+export { nativePath };

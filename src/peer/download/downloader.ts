@@ -1,40 +1,44 @@
 /**
  * One swarm download, from a chosen manifest to a committed game folder.
  *
- * The scheduler (pure) decides what to ask whom; this loop does the I/O:
- * sends get-block runs, verifies every block against the manifest before
- * writing it, records verified blocks in the state dir so a restart never
- * fetches them again, follows sources as peers come and go (stalled when
- * none is left, resumed when one returns), reports progress every 500 ms,
- * and commits the verified files with `version.ini` last.
+ * The scheduler (pure) decides what to ask whom; transfer.ts moves the
+ * blocks; this is the lifecycle around them: claim the staging folder,
+ * check what a resume finds on disk, follow sources as peers come and go
+ * (stalled when none is left, resumed when one returns, giving way when a
+ * newer version appears), report progress every 500 ms, and commit all or
+ * nothing, waiting out files in use.
  *
  * Stopping is always between blocks: a block being written is finished
  * first. `cancel` removes the partial files; `stop` (shutdown) keeps them for
- * the next start.
+ * the next start, flushed and stamped.
  *
  * @module
  */
+import { dirname, join } from "node:path";
 import type { EventLog } from "../../common/events.ts";
-import { type Logger } from "../../common/log.ts";
+import type { Logger } from "../../common/log.ts";
+import { sleep } from "../../common/async.ts";
+import type { BufferPool } from "../../common/buffer_pool.ts";
+import type { RateGate } from "../../common/rate_limit.ts";
 import { type ErrorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
-import type { BlockRun, Manifest } from "../../wire/protocol.ts";
-import { join } from "node:path";
-import { type Run, Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { batches, type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
+import type { Manifest } from "../../wire/protocol.ts";
+import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
+import { batches, type BlockPlan, planBlocks } from "./plan.ts";
 import { isDiskFull, Staging } from "./staging.ts";
-import { commitManifest } from "./commit.ts";
+import { commitDownload, CommitError } from "./commit.ts";
 import { clearProgress, type DownloadTarget } from "./progress.ts";
-
-export type { DownloadTarget };
 import { ProgressRecorder } from "./recorder.ts";
 import type { PeerSource } from "./sources.ts";
-import type { RateGate } from "../../common/rate_limit.ts";
 import { ProgressMeter } from "./progress_meter.ts";
-import type { BufferPool } from "../../common/buffer_pool.ts";
-import type { DownloadView } from "./view.ts";
+import { Transfer } from "./transfer.ts";
+import type { DownloadPhase, DownloadView } from "./view.ts";
+
+export type { DownloadTarget };
 
 /** Rate samples kept for the page's sparkline: two minutes at one per 500 ms. */
 const HISTORY_TICKS = 240;
+/** Waits between commit attempts while a file is in use (the last one repeats). */
+const COMMIT_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 export interface DownloadDeps {
   gamesDir: string;
@@ -47,54 +51,59 @@ export interface DownloadDeps {
   buffers: BufferPool;
   /** Called once the new files are in place (the library takes over the verified hashes). */
   onCommitted: (manifest: Manifest) => Promise<void>;
+  /** Whether peers now offer a newer version: with no source left, the download gives way. */
+  superseded?: () => boolean;
+  /** A source sent a block that failed its hash (the seed may re-check its file). */
+  onBadBlock?: (peerId: string, path: string, index: number) => void;
   scheduler?: SchedulerOptions;
   /** @default {Date.now} */
   now?: () => number;
   /** @default {500} */
   progressEveryMs?: number;
+  /** @default {COMMIT_RETRY_MS} */
+  commitRetryMs?: number[];
 }
 
 export type DownloadOutcome =
   | { kind: "finished"; bytes: number; ms: number }
   | { kind: "failed"; code: ErrorCode; message: string }
   | { kind: "cancelled" }
-  | { kind: "stopped" };
+  | { kind: "stopped" }
+  | { kind: "superseded" };
 
 class DownloadFailure extends LanspreadError {
   override name = "DownloadFailure";
 }
 
 /** Any error as a failure with a code users can act on. */
-function asFailure(error: unknown): DownloadFailure {
-  if (error instanceof DownloadFailure) return error;
+function asFailure(error: unknown): LanspreadError {
+  if (error instanceof LanspreadError) return error;
   if (isDiskFull(error)) {
     return new DownloadFailure("disk-full", `disk full: ${errorMessage(error)}`);
   }
   return new DownloadFailure("io-error", errorMessage(error));
 }
 
+type Mode = "run" | "cancel" | "stop" | "supersede";
+
 export class Download {
   readonly target: DownloadTarget;
   #d: DownloadDeps;
   #plan: BlockPlan;
-  #scheduler!: Scheduler;
+  #scheduler: Scheduler | null = null;
+  #transfer: Transfer | null = null;
   #staging: Staging;
   #recorder: ProgressRecorder;
   #abort = new AbortController();
-  #mode: "run" | "cancel" | "stop" = "run";
+  #mode: Mode = "run";
   #wake: (() => void) | null = null;
-  #inFlight = new Set<Promise<void>>();
-  /** Requests under way, by run id. */
-  #requests = new Map<number, { batch: Run[]; abandon: AbortController }>();
-  #stalled = false;
-  #phase: "downloading" | "committing" = "downloading";
-  /** Verified bytes each source delivered in this run. */
-  #delivered = new Map<string, number>();
+  #stalled: string | null = null;
+  #blocked: string | null = null;
+  #phase: DownloadPhase = "downloading";
   #dropped: { peerId: string; reason: string }[] = [];
-  /** Recent overall rates, one per progress tick. */
   #history: number[] = [];
   #rate = 0;
-  #failure: DownloadFailure | null = null;
+  #failure: LanspreadError | null = null;
   #now: () => number;
 
   constructor(target: DownloadTarget, deps: DownloadDeps) {
@@ -103,13 +112,13 @@ export class Download {
     this.#now = deps.now ?? Date.now;
     this.#plan = planBlocks(target.manifest);
     this.#staging = new Staging(join(deps.gamesDir, target.game), target.manifest);
-    this.#recorder = new ProgressRecorder(
-      deps.stateDir,
+    this.#recorder = new ProgressRecorder({
+      stateDir: deps.stateDir,
       target,
-      this.#plan,
-      this.#staging,
-      this.#now,
-    );
+      plan: this.#plan,
+      staging: this.#staging,
+      now: this.#now,
+    });
   }
 
   get game(): string {
@@ -118,33 +127,28 @@ export class Download {
 
   /** Where the download stands, for the page and `GET downloads`. */
   view(): DownloadView {
-    const scheduler = this.#scheduler as Scheduler | undefined;
+    const scheduler = this.#scheduler;
     const done = scheduler?.doneBytes() ?? 0;
     const total = this.#plan.totalBytes;
-    const sources = scheduler?.sources() ?? [];
-    const all = [...this.#delivered.values()].reduce((a, b) => a + b, 0);
+    const delivered = this.#transfer?.delivered ?? new Map<string, number>();
+    const all = [...delivered.values()].reduce((a, b) => a + b, 0);
     return {
       game: this.target.game,
       version: this.target.version,
-      phase: this.#stalled ? "stalled" : this.#phase,
+      phase: this.#blocked ? "blocked" : this.#stalled ? "stalled" : this.#phase,
       doneBytes: done,
       totalBytes: total,
       bytesPerSecond: Math.round(this.#rate),
       etaSeconds: this.#rate > 0 ? Math.ceil((total - done) / this.#rate) : null,
-      sources: sources.map((peerId) => {
-        const bytes = this.#delivered.get(peerId) ?? 0;
-        return {
-          peerId,
-          name: "",
-          bytesPerSecond: Math.round(scheduler!.rate(peerId)),
-          bytes,
-          share: all > 0 ? bytes / all : 0,
-        };
+      sources: (scheduler?.sources() ?? []).map((peerId) => {
+        const bytes = delivered.get(peerId) ?? 0;
+        const bytesPerSecond = Math.round(scheduler!.rate(peerId));
+        return { peerId, name: "", bytesPerSecond, bytes, share: all > 0 ? bytes / all : 0 };
       }),
       dropped: [...this.#dropped],
       history: [...this.#history],
       install: this.target.install,
-      waiting: this.#stalled ? "no connected peer offers this version" : null,
+      waiting: this.#blocked ?? this.#stalled,
     };
   }
 
@@ -158,7 +162,7 @@ export class Download {
     this.#halt("stop");
   }
 
-  #halt(mode: "cancel" | "stop"): void {
+  #halt(mode: Exclude<Mode, "run">): void {
     if (this.#mode === "run") this.#mode = mode;
     this.#abort.abort(new Error(mode));
     this.#kick();
@@ -173,30 +177,26 @@ export class Download {
   /** Runs to the end; never rejects. */
   async run(): Promise<DownloadOutcome> {
     const started = this.#now();
-    const { game } = this.target;
     let unsubscribe = () => {};
     let progress: ReturnType<typeof setInterval> | undefined;
     try {
-      const fresh = this.target.verified.size + this.target.unconfirmed.size === 0;
-      await this.#staging.prepare(fresh);
-      await this.#recorder.confirm();
-      this.#scheduler = new Scheduler(this.#plan.blocks, this.target.verified, this.#d.scheduler);
-      const meter = new ProgressMeter(this.#scheduler.doneBytes(), started);
+      await this.#prepare();
+      const scheduler = this.#scheduler!;
+      const meter = new ProgressMeter(scheduler.doneBytes(), started);
       progress = setInterval(() => this.#progress(meter), this.#d.progressEveryMs ?? 500);
       unsubscribe = this.#d.peers.onChange(() => this.#followSources());
       this.#followSources();
       this.#d.events.emit("download-begin", {
-        game,
+        game: this.game,
         bytes: this.#plan.totalBytes,
-        sources: this.#scheduler.sources(),
-        resumedBytes: this.#scheduler.doneBytes(),
+        sources: scheduler.sources(),
+        resumedBytes: scheduler.doneBytes(),
       });
       await this.#loop();
       if (this.#hasFailed()) throw this.#failure;
+      if (this.#mode === "run") await this.#commit();
       if (this.#mode !== "run") return await this.#halted();
-      await this.#finish();
-      const bytes = this.#plan.totalBytes;
-      return { kind: "finished", bytes, ms: this.#now() - started };
+      return { kind: "finished", bytes: this.#plan.totalBytes, ms: this.#now() - started };
     } catch (error) {
       return await this.#failed(error);
     } finally {
@@ -206,58 +206,112 @@ export class Download {
     }
   }
 
+  /** Claims staging and, on a resume, checks what is on disk before trusting any of it. */
+  async #prepare(): Promise<void> {
+    const { verified, unconfirmed } = this.target;
+    const resumed = verified.size + unconfirmed.size > 0;
+    await this.#staging.prepare(!resumed);
+    if (resumed) {
+      this.#phase = "verifying";
+      const checked = await this.#recorder.confirm();
+      if (checked > 0) {
+        this.#d.log.info(
+          `checked ${checked} staged blocks of ${this.game} again: ${verified.size} verified in all`,
+        );
+      }
+      this.#phase = "downloading";
+    }
+    this.#scheduler = new Scheduler(this.#plan.blocks, verified, this.#d.scheduler);
+    this.#transfer = new Transfer({
+      game: this.game,
+      manifest: this.target.manifest,
+      plan: this.#plan,
+      scheduler: this.#scheduler,
+      staging: this.#staging,
+      recorder: this.#recorder,
+      peers: this.#d.peers,
+      gate: this.#d.gate,
+      buffers: this.#d.buffers,
+      log: this.#d.log,
+      now: this.#now,
+      signal: this.#abort.signal,
+      onDropped: (peerId, reason) => {
+        this.#dropped.push({ peerId, reason });
+        this.#d.events.emit("download-source-dropped", { game: this.game, peerId, reason });
+      },
+      onBadBlock: this.#d.onBadBlock,
+    });
+  }
+
   async #halted(): Promise<DownloadOutcome> {
     if (this.#mode === "cancel") {
       await this.#staging.remove();
-      await clearProgress(this.#d.stateDir, this.target.game);
+      await clearProgress(this.#d.stateDir, this.game);
+      await this.#removeEmptyGameDir();
       return { kind: "cancelled" };
     }
-    await this.#recorder.save();
-    return { kind: "stopped" };
+    // Flushed and stamped: the next start trusts every block without reading it.
+    if (!this.#scheduler?.isDone()) await this.#recorder.save({ flush: true });
+    return { kind: this.#mode === "supersede" ? "superseded" : "stopped" };
   }
 
   async #failed(error: unknown): Promise<DownloadOutcome> {
     this.#abort.abort(error);
-    await Promise.allSettled([...this.#inFlight]);
+    await this.#transfer?.settled();
     const failure = asFailure(error);
-    // Free the space and forget the attempt; the old version was never touched.
-    await this.#staging.remove().catch(() => {});
-    await clearProgress(this.#d.stateDir, this.target.game).catch(() => {});
+    // A commit stopped half-way keeps everything: the next start finishes or undoes it.
+    if (!(error instanceof CommitError && error.halfway)) {
+      // Free the space and forget the attempt; the old version was never touched.
+      await this.#staging.remove().catch(() => {});
+      await clearProgress(this.#d.stateDir, this.game).catch(() => {});
+      await this.#removeEmptyGameDir();
+    }
     return { kind: "failed", code: failure.code, message: failure.message };
+  }
+
+  /** A game folder this download made and left empty goes (folders with anything in stay). */
+  async #removeEmptyGameDir(): Promise<void> {
+    await Deno.remove(dirname(this.#staging.dir)).catch(() => {});
   }
 
   /** Adds every peer that offers our exact manifest; removes those gone. */
   #followSources(): void {
+    const scheduler = this.#scheduler!;
     const now = this.#now();
     const offering = new Set(
-      this.#d.peers.offers(this.target.game)
+      this.#d.peers.offers(this.game)
         .filter((o) => o.manifestHash === this.target.manifestHash)
         .map((o) => o.peerId),
     );
-    for (const id of this.#scheduler.sources()) {
-      if (!offering.has(id)) this.#scheduler.removeSource(id, now);
-    }
-    for (const id of offering) this.#scheduler.addSource(id, now);
-    const none = this.#scheduler.sources().length === 0;
-    if (none && !this.#stalled && !this.#scheduler.isDone()) {
-      this.#stalled = true;
-      this.#d.events.emit("download-stalled", { game: this.target.game });
+    for (const id of scheduler.sources()) if (!offering.has(id)) scheduler.removeSource(id, now);
+    for (const id of offering) scheduler.addSource(id, now);
+    const none = scheduler.sources().length === 0;
+    if (none && !scheduler.isDone() && this.#d.superseded?.()) {
+      this.#d.log.info(`a newer version of ${this.game} is offered: following it`);
+      this.#halt("supersede");
+    } else if (none && !this.#stalled && !scheduler.isDone()) {
+      const dropped = this.#dropped.map((d) => `${d.peerId} ${d.reason}`);
+      this.#stalled = dropped.length
+        ? `every source was dropped: ${dropped.join("; ")}`
+        : `no connected peer offers ${this.game} ${this.target.version} any more`;
+      this.#d.events.emit("download-stalled", { game: this.game, reason: this.#stalled });
     } else if (!none && this.#stalled) {
-      this.#stalled = false;
-      this.#d.events.emit("download-resumed", {
-        game: this.target.game,
-        sources: this.#scheduler.sources(),
-      });
+      this.#stalled = null;
+      this.#d.events.emit("download-resumed", { game: this.game, sources: scheduler.sources() });
     }
     this.#kick();
   }
 
   async #loop(): Promise<void> {
-    while (this.#mode === "run" && !this.#hasFailed() && !this.#scheduler.isDone()) {
+    const scheduler = this.#scheduler!;
+    const transfer = this.#transfer!;
+    while (this.#mode === "run" && !this.#hasFailed() && !scheduler.isDone()) {
       const now = this.#now();
-      this.#scheduler.tick(now);
-      for (const source of this.#scheduler.sources()) {
-        for (const batch of batches(this.#scheduler.next(source, now))) this.#send(batch);
+      scheduler.tick(now);
+      for (const source of scheduler.sources()) {
+        for (const batch of batches(scheduler.next(source, now))) {
+          transfer.send(batch, () => this.#kick(), (error) => this.#failure ??= asFailure(error));
+        }
       }
       // Woken by any completion or source change; the timeout drives tick().
       await new Promise<void>((resolve) => {
@@ -268,121 +322,8 @@ export class Download {
         };
       });
     }
-    await Promise.allSettled([...this.#inFlight]);
+    await transfer.settled();
     if (this.#recorder.pending && !this.#hasFailed()) await this.#recorder.save();
-  }
-
-  #send(batch: Run[]): void {
-    const job = this.#fetch(batch).catch((error) => {
-      this.#failure ??= asFailure(error);
-    }).finally(() => {
-      this.#inFlight.delete(job);
-      this.#kick();
-    });
-    this.#inFlight.add(job);
-  }
-
-  #wireRun(run: Run): BlockRun {
-    const spec = this.#plan.blocks[run.first]!;
-    return {
-      path: this.target.manifest.files[spec.file]!.path,
-      index: spec.index,
-      count: run.count,
-    };
-  }
-
-  /** Asks one source for a batch of runs (one stream) and settles each run. */
-  async #fetch(batch: Run[]): Promise<void> {
-    const now = () => this.#now();
-    const source = batch[0]!.source;
-    const session = this.#d.peers.session(source);
-    const failAll = () => batch.forEach((run) => this.#scheduler.fail(run.id, now()));
-    if (!session) return failAll();
-    const asked = batch.map((run) => this.#wireRun(run));
-    // Abandoned when the endgame copy at another source wins every run of the batch.
-    const abandon = new AbortController();
-    const signal = AbortSignal.any([this.#abort.signal, abandon.signal]);
-    for (const run of batch) this.#requests.set(run.id, { batch, abandon });
-    let reply;
-    try {
-      await this.#d.gate.pass(batch.reduce((n, r) => n + r.bytes, 0), signal);
-      reply = await session.request(
-        { type: "get-block", game: this.target.game, runs: asked },
-        { signal, allocate: (bytes) => this.#d.buffers.take(bytes) },
-      );
-    } catch {
-      return failAll();
-    } finally {
-      for (const run of batch) this.#requests.delete(run.id);
-    }
-    const m = reply.message;
-    if (m.type === "error" && m.code === "busy") {
-      return batch.forEach((run) => this.#scheduler.busy(run.id, now(), m.retryAfterMs ?? 500));
-    }
-    if (m.type !== "block") return failAll();
-    const payload = reply.payload ?? new Uint8Array(0);
-    let offset = 0;
-    for (const [i, run] of batch.entries()) {
-      const got = m.runs[i];
-      const want = asked[i]!;
-      if (!got || got.path !== want.path || got.index !== want.index || got.count > run.count) {
-        // Not in this answer (it was full, or the peer strayed): asked again later, no strike.
-        this.#scheduler.complete(run.id, [], now());
-        continue;
-      }
-      await this.#accept(run, got.count, payload.subarray(offset, offset + got.bytes));
-      offset += got.bytes;
-    }
-    // Verified and written (or refused): the buffer can carry the next answer.
-    this.#d.buffers.give(payload.buffer);
-  }
-
-  /** Stops the requests whose every run the scheduler no longer needs. */
-  #abandon(cancelled: number[]): void {
-    for (const id of cancelled) {
-      const request = this.#requests.get(id);
-      if (!request) continue;
-      if (request.batch.every((r) => cancelled.includes(r.id) || this.#scheduler.isSettled(r.id))) {
-        request.abandon.abort(new Error("another copy won"));
-      }
-    }
-  }
-
-  /** Verifies a run's blocks, writes the good ones, then tells the scheduler. */
-  async #accept(run: Run, count: number, payload: Uint8Array): Promise<void> {
-    const { ok } = await verifyRun(this.#plan, run.first, count, payload);
-    await this.#writeVerified(run.first, ok, payload);
-    const result = this.#scheduler.complete(run.id, ok, this.#now());
-    this.#recorder.add(result.newlyDone);
-    const credited = result.newlyDone.reduce((n, id) => n + this.#plan.blocks[id]!.size, 0);
-    this.#delivered.set(run.source, (this.#delivered.get(run.source) ?? 0) + credited);
-    this.#abandon(result.cancel);
-    if (ok.includes(false)) {
-      this.#d.log.warn(`${run.source} sent a corrupted block of ${this.target.game}; refetching`);
-    }
-    if (result.dropped) {
-      const dropped = { peerId: result.dropped, reason: "sent corrupted data twice" };
-      this.#dropped.push(dropped);
-      this.#d.events.emit("download-source-dropped", { game: this.target.game, ...dropped });
-    }
-  }
-
-  /**
-   * Writes each stretch of consecutive good blocks with one write: a run is
-   * consecutive blocks of one file, so usually the whole payload goes at once.
-   */
-  async #writeVerified(first: number, ok: boolean[], payload: Uint8Array): Promise<void> {
-    const blockSize = this.target.manifest.blockSize;
-    const start = this.#plan.blocks[first]!;
-    let from = -1;
-    for (let i = 0; i <= ok.length; i++) {
-      const good = i < ok.length && ok[i] && !this.#scheduler.isDoneBlock(first + i);
-      if (good && from < 0) from = i;
-      if (good || from < 0) continue;
-      const bytes = payload.subarray(from * blockSize, Math.min(i * blockSize, payload.length));
-      await this.#staging.write(start.file, (start.index + from) * blockSize, bytes);
-      from = -1;
-    }
   }
 
   /** The download's own failure, or the recorder's (progress could not be saved). */
@@ -397,16 +338,17 @@ export class Download {
   }
 
   #progress(meter: ProgressMeter): void {
-    if (this.#mode !== "run") return;
-    const done = this.#scheduler.doneBytes();
+    if (this.#mode !== "run" || this.#phase !== "downloading") return;
+    const scheduler = this.#scheduler!;
+    const done = scheduler.doneBytes();
     const total = this.#plan.totalBytes;
     const rate = meter.sample(done, this.#now());
     this.#rate = rate;
     this.#history.push(Math.round(rate));
     if (this.#history.length > HISTORY_TICKS) this.#history.shift();
-    const active = this.#scheduler.sources().filter((s) => this.#scheduler.inFlightBytes(s) > 0);
+    const active = scheduler.sources().filter((s) => scheduler.inFlightBytes(s) > 0);
     this.#d.events.emit("download-progress", {
-      game: this.target.game,
+      game: this.game,
       doneBytes: done,
       totalBytes: total,
       bytesPerSecond: Math.round(rate),
@@ -415,20 +357,48 @@ export class Download {
     });
   }
 
-  async #finish(): Promise<void> {
+  /**
+   * Commits all or nothing. While a file is in use (or the commit failed and
+   * was undone) the download waits and tries again, the new version staged
+   * and the old one whole, until it succeeds or is cancelled or stopped.
+   */
+  async #commit(): Promise<void> {
     this.#phase = "committing";
+    this.#rate = 0;
     const t0 = this.#now();
     await this.#staging.complete();
     await this.#staging.close();
+    const { game, version, manifest, manifestHash } = this.target;
+    const ctx = { stateDir: this.#d.stateDir, gamesDir: this.#d.gamesDir, log: this.#d.log };
+    const waits = this.#d.commitRetryMs ?? COMMIT_RETRY_MS;
+    for (let attempt = 0;; attempt++) {
+      try {
+        await commitDownload(ctx, manifest, manifestHash);
+        break;
+      } catch (error) {
+        if (!(error instanceof CommitError) || error.code === "not-ours" || error.halfway) {
+          throw error;
+        }
+        if (this.#blocked !== error.message) {
+          this.#d.log.warn(`cannot put ${game} ${version} in place yet: ${error.message}`);
+          this.#d.events.emit("download-blocked", {
+            game,
+            code: error.code,
+            path: error.path,
+            message: error.message,
+          });
+        }
+        this.#blocked = error.message;
+        const wait = waits[Math.min(attempt, waits.length - 1)]!;
+        if (await sleep(wait, this.#abort.signal).then(() => false, () => true)) return;
+      }
+    }
+    this.#blocked = null;
     const t1 = this.#now();
-    const { game, version, manifest } = this.target;
-    await commitManifest(this.#d.stateDir, this.#d.gamesDir, manifest);
-    await clearProgress(this.#d.stateDir, game);
-    const t2 = this.#now();
     await this.#d.onCommitted(manifest);
     this.#d.log.info(
       `${game} ${version} is in place in ${this.#d.gamesDir} ` +
-        `(flush ${t1 - t0} ms, move ${t2 - t1} ms, adopt ${this.#now() - t2} ms)`,
+        `(commit ${t1 - t0} ms, adopt ${this.#now() - t1} ms)`,
     );
   }
 }

@@ -1,24 +1,35 @@
 /**
  * Every download of this peer: starting one (sources chosen, manifests
- * voted on), cancelling, resuming what a restart interrupted, and turning
- * each outcome into exactly one `download-finished`, `download-failed` or
+ * voted on), cancelling, following a game whose sources move to another
+ * version, resuming what a restart interrupted, and turning each outcome
+ * into exactly one `download-finished`, `download-failed` or
  * `download-cancelled` event.
  *
  * @module
  */
+import { join } from "node:path";
 import type { EventLog } from "../../common/events.ts";
-import { type Logger } from "../../common/log.ts";
-import { errorMessage } from "../../common/errors.ts";
-import { compareVersions, isGameId } from "../library/mod.ts";
-import { CommandError } from "../../common/errors.ts";
-import { Download, type DownloadOutcome, type DownloadTarget } from "./downloader.ts";
-import { chooseManifest, latestOffers, type PeerSource } from "./sources.ts";
-import { clearProgress, loadProgress, saveManifest, saveProgress } from "./progress.ts";
-import type { RateGate } from "../../common/rate_limit.ts";
+import type { Logger } from "../../common/log.ts";
+import { CommandError, errorCode, errorMessage } from "../../common/errors.ts";
 import { BufferPool } from "../../common/buffer_pool.ts";
-import type { SchedulerOptions } from "./scheduler.ts";
+import type { RateGate } from "../../common/rate_limit.ts";
+import { removeOwned } from "../../common/owned_dir.ts";
+import { compareVersions, isGameId } from "../library/mod.ts";
 import type { Manifest } from "../../wire/protocol.ts";
+import { Download, type DownloadOutcome } from "./downloader.ts";
+import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
+import {
+  clearProgress,
+  type DownloadTarget,
+  loadProgress,
+  type SavedDownload,
+  saveManifest,
+  saveProgress,
+} from "./progress.ts";
+import type { SchedulerOptions } from "./scheduler.ts";
+import { checkGameFolder, STAGING_DIR } from "./staging.ts";
 import type { DownloadView } from "./view.ts";
+import { carryOver } from "./carry.ts";
 
 export interface DownloadsOptions {
   /** The games dir at the time a download starts. */
@@ -31,7 +42,11 @@ export interface DownloadsOptions {
   /** The local version of a game, if downloaded. */
   localVersion: (game: string) => string | null;
   onCommitted: (manifest: Manifest) => Promise<void>;
+  /** A source sent a block that failed its hash. */
+  onBadBlock?: (peerId: string, game: string, path: string, index: number) => void;
   scheduler?: SchedulerOptions;
+  /** Waits between commit attempts while a file is in use (tests). */
+  commitRetryMs?: number[];
 }
 
 interface Active {
@@ -51,6 +66,11 @@ export class Downloads {
 
   constructor(options: DownloadsOptions) {
     this.#o = options;
+  }
+
+  /** Games being downloaded. */
+  games(): string[] {
+    return [...this.#active.keys()].sort();
   }
 
   /** Active downloads as the page shows them (source names left empty). */
@@ -73,13 +93,15 @@ export class Downloads {
     );
   }
 
-  /** Games being downloaded. */
-  games(): string[] {
-    return [...this.#active.keys()].sort();
-  }
-
-  /** Starts downloading `game`; resolves once started, rejects with a CommandError. */
-  start(game: string, options: { install: boolean }): { sources: string[]; version: string } {
+  /**
+   * Starts downloading `game`; answers at once with the version and
+   * sources, the outcome is an event. Throws a CommandError when it cannot
+   * start (`busy`, `not-found`, `not-ours`, `bad-request`, `shutting-down`).
+   */
+  async start(
+    game: string,
+    options: { install: boolean },
+  ): Promise<{ sources: string[]; version: string }> {
     if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
     if (this.#active.has(game)) throw new CommandError("busy", `${game} is already downloading`);
     if (this.#stopping) throw new CommandError("shutting-down", "shutting down");
@@ -92,77 +114,135 @@ export class Downloads {
         `${game} ${local} is downloaded; peers offer ${latest.version}, nothing newer`,
       );
     }
-    const preparing = new AbortController();
-    const entry: Active = {
-      version: latest.version,
-      install: options.install,
-      download: null,
-      preparing,
-      done: Promise.resolve(),
-    };
-    this.#active.set(game, entry);
-    entry.done = this.#prepare(game, latest.version, latest.offers, options.install, entry)
-      .catch((error) =>
-        this.#report(game, { kind: "failed", code: "internal", message: errorMessage(error) })
-      )
-      .finally(() => this.#active.delete(game));
+    // Claimed before the check, so that a second start while we look is refused as busy.
+    const entry = this.#claim(game, latest.version, options.install);
+    try {
+      await checkGameFolder(join(this.#o.gamesDir(), game));
+    } catch (error) {
+      this.#active.delete(game);
+      throw new CommandError(errorCode(error), errorMessage(error));
+    }
+    this.#track(game, entry, this.#prepare(game, latest, entry, null));
     return { sources: latest.offers.map((o) => o.peerId), version: latest.version };
   }
 
+  #claim(game: string, version: string, install: boolean): Active {
+    const entry: Active = {
+      version,
+      install,
+      download: null,
+      preparing: new AbortController(),
+      done: Promise.resolve(),
+    };
+    this.#active.set(game, entry);
+    return entry;
+  }
+
+  #track(game: string, entry: Active, job: Promise<void>): void {
+    entry.done = job
+      .catch((error) =>
+        this.#report(game, { kind: "failed", code: "internal", message: errorMessage(error) })
+      )
+      .finally(() => {
+        if (this.#active.get(game) === entry) this.#active.delete(game);
+      });
+  }
+
+  /** Chooses the manifest of `latest`, then runs the download (carrying staged blocks over). */
   async #prepare(
     game: string,
-    version: string,
-    offers: ReturnType<PeerSource["offers"]>,
-    install: boolean,
+    latest: { version: string; offers: Offer[] },
     entry: Active,
+    previous: DownloadTarget | null,
   ): Promise<void> {
     const signal = entry.preparing!.signal;
-    const chosen = await chooseManifest(this.#o.peers, game, version, offers, signal)
+    const { version, offers } = latest;
+    const chosen = await chooseManifest({ peers: this.#o.peers, game, version, offers, signal })
       .catch((error) => {
         if (signal.aborted) return null;
         throw error;
       });
     if (!chosen) {
+      if (!this.#stopping) await this.#forget(game, previous);
       if (!this.#stopping) this.#report(game, { kind: "cancelled" });
       return;
     }
     for (const r of chosen.rejected) {
       this.#o.events.emit("download-source-dropped", { game, peerId: r.peerId, reason: r.reason });
     }
-    if (!("hash" in chosen)) {
-      const why = chosen.rejected.map((r) => r.reason).join("; ") || "no manifest";
-      return this.#report(game, { kind: "failed", code: "bad-manifest", message: why });
+    if (chosen.kind !== "chosen") {
+      await this.#forget(game, previous);
+      return this.#report(game, failure(chosen));
     }
     const target: DownloadTarget = {
       game,
       version,
       manifestHash: chosen.hash,
       manifest: chosen.manifest,
-      install,
+      install: entry.install,
       verified: new Set(),
-      unconfirmed: new Set(),
+      unconfirmed: previous ? carryOver(previous, chosen.manifest) : new Set(),
+      stamps: new Map(),
     };
     await saveManifest(this.#o.stateDir, game, chosen.bytes);
-    await saveProgress(this.#o.stateDir, { ...target, blocks: 0 });
+    await saveProgress(this.#o.stateDir, { ...target, blocks: countBlocks(target.manifest) });
     entry.preparing = null;
     await this.#run(target, entry);
   }
 
+  /** A download that ends before it ran: its earlier staged data goes too. */
+  async #forget(game: string, previous: DownloadTarget | null): Promise<void> {
+    if (!previous) return;
+    await removeOwned(join(this.#o.gamesDir(), game, STAGING_DIR)).catch(() => {});
+    await clearProgress(this.#o.stateDir, game);
+  }
+
   async #run(target: DownloadTarget, entry: Active): Promise<void> {
+    const { game } = target;
     const download = new Download(target, {
       gamesDir: this.#o.gamesDir(),
       stateDir: this.#o.stateDir,
       peers: this.#o.peers,
       events: this.#o.events,
-      log: this.#o.log.child(target.game),
+      log: this.#o.log.child(game),
       gate: this.#o.gate,
       buffers: this.#buffers,
       onCommitted: this.#o.onCommitted,
+      superseded: () => this.#newerThan(target) !== null,
+      onBadBlock: (peerId, path, index) => this.#o.onBadBlock?.(peerId, game, path, index),
       scheduler: this.#o.scheduler,
+      commitRetryMs: this.#o.commitRetryMs,
     });
     entry.download = download;
     if (this.#stopping) download.stop();
-    this.#report(target.game, await download.run());
+    const outcome = await download.run();
+    const next = outcome.kind === "superseded" ? this.#newerThan(target) : null;
+    if (!next || this.#stopping) return this.#report(game, outcome);
+    this.#o.log.info(`${game}: following the sources from ${target.version} to ${next.version}`);
+    this.#o.events.emit("download-version-changed", {
+      game,
+      fromVersion: target.version,
+      toVersion: next.version,
+    });
+    entry.version = next.version;
+    entry.download = null;
+    entry.preparing = new AbortController();
+    await this.#prepare(game, next, entry, target);
+  }
+
+  /**
+   * The offers a download of `target` should move to: peers offer a newer
+   * version, or another copy of its version while nobody offers its own.
+   */
+  #newerThan(target: DownloadTarget): { version: string; offers: Offer[] } | null {
+    const offers = this.#o.peers.offers(target.game);
+    if (offers.some((o) => o.manifestHash === target.manifestHash)) return null;
+    const latest = latestOffers(offers);
+    if (!latest) return null;
+    const order = compareVersions(latest.version, target.version);
+    if (order > 0) return latest;
+    const hashed = latest.offers.some((o) => o.manifestHash !== undefined);
+    return order === 0 && hashed ? latest : null;
   }
 
   #report(game: string, outcome: DownloadOutcome): void {
@@ -188,31 +268,40 @@ export class Downloads {
     await clearProgress(this.#o.stateDir, game);
   }
 
-  /** Resumes every download a restart interrupted (they stall until a source appears). */
+  /**
+   * Resumes every download a restart interrupted (they stall until a source
+   * appears). A record that cannot be read, or of a version that is in
+   * place already, is dropped with its staged data.
+   */
   async resume(): Promise<void> {
-    const saved = await loadProgress(this.#o.stateDir, (name, reason) => {
-      this.#o.log.warn(`cannot resume download ${name}: ${reason}`);
-    });
+    const { saved, bad } = await loadProgress(this.#o.stateDir);
+    for (const record of bad) {
+      this.#o.log.warn(`cannot resume download ${record.name}: ${record.reason}; dropped`);
+      if (record.game) await this.#forgetSaved(record.game);
+    }
     for (const s of saved) {
       if (this.#active.has(s.game)) continue;
+      const local = this.#o.localVersion(s.game);
+      if (local !== null && compareVersions(local, s.version) >= 0) {
+        this.#o.log.info(`${s.game} ${local} is in place: dropping the download of ${s.version}`);
+        await this.#forgetSaved(s.game);
+        continue;
+      }
       this.#o.log.info(
-        `resuming download of ${s.game} ${s.version} (${s.verified.size} blocks verified, ${s.unconfirmed.size} to check)`,
+        `resuming download of ${s.game} ${s.version} ` +
+          `(${s.verified.size} blocks verified, ${s.unconfirmed.size} to check)`,
       );
-      const entry: Active = {
-        version: s.version,
-        install: s.install,
-        download: null,
-        preparing: null,
-        done: Promise.resolve(),
-      };
-      this.#active.set(s.game, entry);
-      const { manifestBytes: _bytes, ...target } = s;
-      entry.done = this.#run(target, entry)
-        .catch((error) =>
-          this.#report(s.game, { kind: "failed", code: "internal", message: errorMessage(error) })
-        )
-        .finally(() => this.#active.delete(s.game));
+      const entry = this.#claim(s.game, s.version, s.install);
+      entry.preparing = null;
+      this.#track(s.game, entry, this.#run(targetOf(s), entry));
     }
+  }
+
+  async #forgetSaved(game: string): Promise<void> {
+    const gameDir = join(this.#o.gamesDir(), game);
+    await removeOwned(join(gameDir, STAGING_DIR)).catch(() => {});
+    await Deno.remove(gameDir).catch(() => {}); // only when that left it empty
+    await clearProgress(this.#o.stateDir, game);
   }
 
   /** Stops every download between blocks, keeping partial files (shutdown). */
@@ -224,4 +313,31 @@ export class Downloads {
     }
     await Promise.allSettled([...this.#active.values()].map((e) => e.done));
   }
+}
+
+function targetOf(saved: SavedDownload): DownloadTarget {
+  const { manifestBytes: _bytes, ...target } = saved;
+  return target;
+}
+
+function countBlocks(manifest: Manifest): number {
+  return manifest.files.reduce((n, f) => n + f.blocks.length, 0);
+}
+
+/** The failed outcome of a manifest vote that chose nothing. */
+function failure(
+  result: Exclude<Awaited<ReturnType<typeof chooseManifest>>, { kind: "chosen" }>,
+): DownloadOutcome {
+  if (result.kind === "conflict") {
+    const sides = result.groups.map((g) => `${g.hash.slice(0, 12)} from ${g.peers.join(", ")}`);
+    return {
+      kind: "failed",
+      code: "conflict",
+      message: `peers offer different contents under one version and no majority decides: ${
+        sides.join(" vs ")
+      }`,
+    };
+  }
+  const why = result.rejected.map((r) => r.reason).join("; ") || "no manifest";
+  return { kind: "failed", code: "bad-manifest", message: why };
 }

@@ -1,18 +1,23 @@
 /**
- * What survives a crash of the downloading peer: the target manifest and
- * which blocks are verified and on disk, in `<state>/downloads/`:
+ * What survives a crash of the downloading peer: the target manifest, which
+ * blocks are verified and on disk, and the stamps of the staged files, in
+ * `<state>/downloads/`:
  *
  * - `<game>.manifest.json`: the manifest's canonical bytes (its hash is
  *   checked again on load, so a damaged file is never trusted);
- * - `<game>.json`: `{ v: 1, game, version, manifestHash, install, verified,
- *   unconfirmed }`, two base64 bitmaps over the manifest's blocks in order.
+ * - `<game>.json`: `{ v: 2, game, version, manifestHash, install, verified,
+ *   unconfirmed }`, two base64 bitmaps over the manifest's blocks in order;
+ * - `<game>.stamps.json`: `{ v: 1, stamps: [[file, size, mtimeMs, ctimeMs,
+ *   ino], ...] }`, each staged file's stamp right after its last flush.
  *
- * `verified` blocks were hashed and then flushed (fsync) to their staging
- * file: a restart trusts them. `unconfirmed` blocks were hashed and written
- * but not yet flushed: a restart hashes them again from the staging file and
- * keeps those that still match. So progress is recorded often and cheaply,
- * a crash costs almost nothing to refetch, and a torn write is never trusted.
- * Both files are written atomically.
+ * `verified` blocks were hashed, written and then flushed (fsync). A resume
+ * trusts them only while their file's stamp still matches the stored one;
+ * a file that was touched, truncated or replaced since (by a crash between
+ * writes, or by anybody) has its blocks hashed again from disk, and only
+ * those that match stay. `unconfirmed` blocks were hashed and written but
+ * not yet flushed: always hashed again. Recovery and resume check what is on
+ * disk, never what a record remembers. Every file is written atomically;
+ * the stamps before the bitmaps that rely on them.
  *
  * @module
  */
@@ -21,6 +26,7 @@ import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
 import { type Manifest, Sha256Hex } from "../../wire/protocol.ts";
 import { isGameId, parseManifest } from "../library/mod.ts";
 import { errorMessage } from "../../common/errors.ts";
+import type { Stamp } from "./staging.ts";
 
 /** What a download fetches, and how far it got. */
 export interface DownloadTarget {
@@ -29,10 +35,12 @@ export interface DownloadTarget {
   manifestHash: string;
   manifest: Manifest;
   install: boolean;
-  /** Blocks verified and durable on disk (resume). */
+  /** Blocks verified and durable on disk as of `stamps` (resume). */
   verified: Set<number>;
   /** Blocks verified and written before a restart, not known durable: hashed again. */
   unconfirmed: Set<number>;
+  /** Each staged file's stamp after its last flush, by file index. */
+  stamps: Map<number, Stamp>;
 }
 
 /** A download as saved in the state dir, with the manifest's canonical bytes. */
@@ -40,9 +48,14 @@ export interface SavedDownload extends DownloadTarget {
   manifestBytes: Uint8Array;
 }
 
-function paths(stateDir: string, game: string) {
+export function progressPaths(stateDir: string, game: string) {
   const dir = join(stateDir, "downloads");
-  return { dir, state: join(dir, `${game}.json`), manifest: join(dir, `${game}.manifest.json`) };
+  return {
+    dir,
+    state: join(dir, `${game}.json`),
+    manifest: join(dir, `${game}.manifest.json`),
+    stamps: join(dir, `${game}.stamps.json`),
+  };
 }
 
 export function encodeBitmap(blocks: number, verified: Iterable<number>): string {
@@ -68,16 +81,16 @@ export function decodeBitmap(blocks: number, encoded: string): Set<number> {
 
 /** Saves the manifest of a new download (once). */
 export async function saveManifest(stateDir: string, game: string, bytes: Uint8Array) {
-  await writeFileAtomic(paths(stateDir, game).manifest, bytes);
+  await writeFileAtomic(progressPaths(stateDir, game).manifest, bytes);
 }
 
 /** Saves which blocks are verified. */
 export async function saveProgress(
   stateDir: string,
-  d: Omit<SavedDownload, "manifestBytes" | "manifest"> & { blocks: number },
+  d: Omit<DownloadTarget, "manifest" | "stamps"> & { blocks: number },
 ): Promise<void> {
   const record = {
-    v: 1,
+    v: 2,
     game: d.game,
     version: d.version,
     manifestHash: d.manifestHash,
@@ -85,49 +98,66 @@ export async function saveProgress(
     verified: encodeBitmap(d.blocks, d.verified),
     unconfirmed: encodeBitmap(d.blocks, d.unconfirmed),
   };
-  await writeFileAtomic(paths(stateDir, d.game).state, JSON.stringify(record));
+  await writeFileAtomic(progressPaths(stateDir, d.game).state, JSON.stringify(record));
+}
+
+/** Saves the staged files' stamps (before any bitmap that relies on them). */
+export async function saveStamps(
+  stateDir: string,
+  game: string,
+  stamps: ReadonlyMap<number, Stamp>,
+): Promise<void> {
+  const rows = [...stamps].map(([file, s]) => [file, s.size, s.mtimeMs, s.ctimeMs, s.ino]);
+  await writeFileAtomic(
+    progressPaths(stateDir, game).stamps,
+    JSON.stringify({ v: 1, stamps: rows }),
+  );
 }
 
 /** Forgets a download (finished or cancelled). */
 export async function clearProgress(stateDir: string, game: string): Promise<void> {
-  const p = paths(stateDir, game);
-  for (const path of [p.state, p.manifest]) await Deno.remove(path).catch(() => {});
+  const p = progressPaths(stateDir, game);
+  for (const path of [p.state, p.stamps, p.manifest]) await Deno.remove(path).catch(() => {});
 }
 
-/** Every saved download that can be resumed; damaged records are reported and skipped. */
+/** A saved download that cannot be resumed, and why. */
+export interface BadRecord {
+  /** The game id, when the record's name is one (its staged data can be found). */
+  game: string | null;
+  name: string;
+  reason: string;
+}
+
+/** Every saved download that can be resumed, and those that cannot. */
 export async function loadProgress(
   stateDir: string,
-  onBad: (name: string, reason: string) => void,
-): Promise<SavedDownload[]> {
-  const { dir } = paths(stateDir, "x");
+): Promise<{ saved: SavedDownload[]; bad: BadRecord[] }> {
+  const { dir } = progressPaths(stateDir, "x");
+  const saved: SavedDownload[] = [];
+  const bad: BadRecord[] = [];
   let names: string[];
   try {
     names = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name);
   } catch {
-    return [];
+    return { saved, bad };
   }
-  const out: SavedDownload[] = [];
   for (const name of names) {
+    if (!name.endsWith(".json") || /\.(manifest|stamps|commit)\.json$/.test(name)) continue;
     const game = name.slice(0, -".json".length);
-    if (
-      !name.endsWith(".json") || name.endsWith(".manifest.json") || name.endsWith(".commit.json")
-    ) {
-      continue;
-    }
     try {
-      out.push(await loadOne(stateDir, game));
+      saved.push(await loadOne(stateDir, game));
     } catch (error) {
-      onBad(name, errorMessage(error));
+      bad.push({ game: isGameId(game) ? game : null, name, reason: errorMessage(error) });
     }
   }
-  return out;
+  return { saved, bad };
 }
 
 async function loadOne(stateDir: string, game: string): Promise<SavedDownload> {
   if (!isGameId(game)) throw new Error("not a game id");
-  const p = paths(stateDir, game);
+  const p = progressPaths(stateDir, game);
   const record = await readJsonIfExists(p.state) as Record<string, unknown> | undefined;
-  if (!record || record.v !== 1 || record.game !== game) throw new Error("unknown record");
+  if (!record || record.v !== 2 || record.game !== game) throw new Error("unknown record");
   const hash = Sha256Hex.parse(record.manifestHash);
   const bytes = await Deno.readFile(p.manifest);
   const parsed = parseManifest(bytes, hash, { game, version: String(record.version) });
@@ -142,5 +172,28 @@ async function loadOne(stateDir: string, game: string): Promise<SavedDownload> {
     install: record.install === true,
     verified: decodeBitmap(blocks, String(record.verified ?? "")),
     unconfirmed: decodeBitmap(blocks, String(record.unconfirmed ?? "")),
+    stamps: await loadStamps(p.stamps, parsed.manifest.files.length),
   };
+}
+
+/** The stored stamps; none (everything is hashed again) when the file is absent or damaged. */
+async function loadStamps(path: string, files: number): Promise<Map<number, Stamp>> {
+  const stamps = new Map<number, Stamp>();
+  const data = await readJsonIfExists(path).catch(() => undefined) as
+    | { v?: unknown; stamps?: unknown }
+    | undefined;
+  if (data?.v !== 1 || !Array.isArray(data.stamps)) return stamps;
+  const num = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+  const opt = (x: unknown) => x === null ? null : num(x) ? x as number : undefined;
+  for (const row of data.stamps) {
+    if (!Array.isArray(row) || row.length !== 5) continue;
+    const [file, size, mtimeMs, ctimeMs, ino] = row;
+    const stamp = { size, mtimeMs: opt(mtimeMs), ctimeMs: opt(ctimeMs), ino: opt(ino) };
+    if (!Number.isInteger(file) || file < 0 || file >= files || !num(size)) continue;
+    if (stamp.mtimeMs === undefined || stamp.ctimeMs === undefined || stamp.ino === undefined) {
+      continue;
+    }
+    stamps.set(file, stamp as Stamp);
+  }
+  return stamps;
 }

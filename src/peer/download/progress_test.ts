@@ -8,6 +8,7 @@ import {
   loadProgress,
   saveManifest,
   saveProgress,
+  saveStamps,
 } from "./progress.ts";
 
 Deno.test("block bitmaps round-trip, ignoring ids out of range", () => {
@@ -34,16 +35,22 @@ Deno.test("saved progress loads back; damaged records are reported and skipped",
       unconfirmed: new Set([1]),
       blocks: 2,
     });
+    const stamp = { size: 8, mtimeMs: 5, ctimeMs: 6, ino: 7 };
+    await saveStamps(state, "G", new Map([[0, stamp], [9, stamp]]));
     await Deno.writeTextFile(join(state, "downloads", "H.json"), "{ not json");
-    const bad: string[] = [];
-    const loaded = await loadProgress(state, (name) => bad.push(name));
-    assertEquals(loaded.map((d) => [d.game, [...d.verified], [...d.unconfirmed]]), [["G", [0], [
+    const { saved, bad } = await loadProgress(state);
+    assertEquals(saved.map((d) => [d.game, [...d.verified], [...d.unconfirmed]]), [["G", [0], [
       1,
     ]]]);
-    assertEquals(bad, ["H.json"]);
+    assertEquals(
+      [...saved[0]!.stamps],
+      [[0, stamp]],
+      "a stamp of no file of the manifest is dropped",
+    );
+    assertEquals(bad.map((b) => [b.game, b.name]), [["H", "H.json"]]);
     // A manifest that no longer matches its hash is never trusted.
     await Deno.writeTextFile(join(state, "downloads", "G.manifest.json"), "{}");
-    assertEquals(await loadProgress(state, () => {}), []);
+    assertEquals((await loadProgress(state)).saved, []);
     await clearProgress(state, "G");
     assertEquals(
       (await Array.fromAsync(Deno.readDir(join(state, "downloads")))).map((e) => e.name),

@@ -5,16 +5,20 @@
  *
  * - every SAVE_EVERY_BYTES of newly verified data or SAVE_EVERY_MS, the
  *   verified set is saved, blocks not yet flushed as `unconfirmed`;
- * - every FLUSH_EVERY_MS the staging files are flushed first, and what was
- *   written before the flush becomes `verified`.
+ * - every FLUSH_EVERY_MS (and at a clean stop) the staging files are
+ *   flushed first, their stamps saved, and what was written before the
+ *   flush becomes `verified`.
+ *
+ * At resume, {@linkcode ProgressRecorder.confirm} checks what is on disk:
+ * a file whose stamp changed since its flush (or that is gone) has its
+ * blocks hashed again, and only those that match are kept.
  *
  * @module
  */
 import type { BlockPlan } from "./plan.ts";
 import { verifyRun } from "./plan.ts";
-import { saveProgress } from "./progress.ts";
-import type { Staging } from "./staging.ts";
-import type { DownloadTarget } from "./progress.ts";
+import { type DownloadTarget, saveProgress, saveStamps } from "./progress.ts";
+import { sameStamp, type Staging } from "./staging.ts";
 
 /** Unsaved verified bytes that trigger a save: bounds what a crash makes us fetch again. */
 const SAVE_EVERY_BYTES = 8 * 1024 * 1024;
@@ -22,12 +26,17 @@ const SAVE_EVERY_MS = 250;
 /** How often written blocks are made durable, so that a restart trusts them unhashed. */
 const FLUSH_EVERY_MS = 2_000;
 
+/** Options for {@linkcode ProgressRecorder}. */
+export interface RecorderOptions {
+  stateDir: string;
+  target: DownloadTarget;
+  plan: BlockPlan;
+  staging: Staging;
+  now: () => number;
+}
+
 export class ProgressRecorder {
-  #stateDir: string;
-  #target: DownloadTarget;
-  #plan: BlockPlan;
-  #staging: Staging;
-  #now: () => number;
+  #o: RecorderOptions;
   /** Verified blocks known flushed to disk; the rest of `target.verified` is only written. */
   #durable: Set<number>;
   #unsaved = 0;
@@ -37,44 +46,66 @@ export class ProgressRecorder {
   /** The first save that failed: the download cannot go on without its record. */
   error: unknown = null;
 
-  constructor(
-    stateDir: string,
-    target: DownloadTarget,
-    plan: BlockPlan,
-    staging: Staging,
-    now: () => number,
-  ) {
-    this.#stateDir = stateDir;
-    this.#target = target;
-    this.#plan = plan;
-    this.#staging = staging;
-    this.#now = now;
-    this.#durable = new Set(target.verified);
+  constructor(options: RecorderOptions) {
+    this.#o = options;
+    this.#durable = new Set(options.target.verified);
   }
 
   /**
-   * After a restart: hashes again the blocks that were written but maybe not
-   * flushed, and keeps as verified those that still match.
+   * After a restart: keeps the verified blocks of files whose stamp still
+   * matches, and hashes again every other block that was written (a file
+   * changed, truncated or gone since, or blocks never flushed), keeping
+   * those that still match. Returns how many blocks were checked.
    */
-  async confirm(): Promise<void> {
-    const { unconfirmed, verified, manifest } = this.#target;
-    for (const id of unconfirmed) {
-      const spec = this.#plan.blocks[id];
+  async confirm(): Promise<number> {
+    const { verified, unconfirmed, stamps } = this.#o.target;
+    const { plan, staging } = this.#o;
+    const written = new Map<number, number[]>();
+    for (const id of [...verified, ...unconfirmed]) {
+      const spec = plan.blocks[id];
       if (!spec) continue;
-      const bytes = await this.#staging.read(spec.file, spec.index * manifest.blockSize, spec.size);
-      if (bytes && (await verifyRun(this.#plan, id, 1, bytes)).ok[0]) verified.add(id);
+      const list = written.get(spec.file) ?? [];
+      list.push(id);
+      written.set(spec.file, list);
     }
+    const trusted = new Set<number>();
+    const check: number[] = [];
+    const rechecked = new Set<number>();
+    for (const [file, ids] of written) {
+      const saved = stamps.get(file);
+      const now = await staging.stamp(file);
+      const same = saved !== undefined && now !== null && sameStamp(saved, now);
+      for (const id of ids) {
+        if (same && verified.has(id)) trusted.add(id);
+        else if (now !== null) check.push(id);
+      }
+      if (!same && now !== null) rechecked.add(file);
+      if (now === null) stamps.delete(file);
+    }
+    for (const id of check) {
+      const spec = plan.blocks[id]!;
+      const offset = spec.index * this.#o.target.manifest.blockSize;
+      const bytes = await staging.read(spec.file, offset, spec.size);
+      if (bytes && (await verifyRun(plan, id, 1, bytes)).ok[0]) trusted.add(id);
+    }
+    verified.clear();
     unconfirmed.clear();
+    for (const id of trusted) verified.add(id);
+    // What was just read back is made durable and stamped anew: the next resume trusts it.
+    for (const [file, stamp] of await staging.sync(rechecked)) stamps.set(file, stamp);
+    if (rechecked.size > 0) await saveStamps(this.#o.stateDir, this.#o.target.game, stamps);
+    this.#durable = new Set(trusted);
+    return check.length;
   }
 
   /** Blocks were verified and written; saves when enough has piled up. */
   add(ids: number[]): void {
     for (const id of ids) {
-      this.#target.verified.add(id);
-      this.#unsaved += this.#plan.blocks[id]!.size;
+      this.#o.target.verified.add(id);
+      this.#unsaved += this.#o.plan.blocks[id]!.size;
     }
     if (this.#saving) return;
-    if (this.#unsaved < SAVE_EVERY_BYTES && this.#now() - this.#lastSave < SAVE_EVERY_MS) return;
+    if (this.#unsaved < SAVE_EVERY_BYTES && this.#o.now() - this.#lastSave < SAVE_EVERY_MS) return;
     this.#saving = this.save().catch((error) => {
       this.error ??= error;
     }).finally(() => {
@@ -87,22 +118,27 @@ export class ProgressRecorder {
     return this.#unsaved > 0;
   }
 
-  /** Saves now (after the save under way, if any). */
-  async save(): Promise<void> {
+  /** Saves now (after the save under way, if any); `flush` forces the staging flush. */
+  async save(options: { flush?: boolean } = {}): Promise<void> {
     await this.#saving; // one save at a time, or an older record could land last
-    const written = new Set(this.#target.verified);
+    const { target, stateDir, staging } = this.#o;
+    const written = new Set(target.verified);
     this.#unsaved = 0;
-    this.#lastSave = this.#now();
-    if (this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS) {
+    this.#lastSave = this.#o.now();
+    if (options.flush || this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS) {
       this.#lastFlush = this.#lastSave;
-      await this.#staging.flush();
+      const stamps = await staging.flush();
+      if (stamps.size > 0) {
+        for (const [file, stamp] of stamps) target.stamps.set(file, stamp);
+        await saveStamps(stateDir, target.game, target.stamps);
+      }
       this.#durable = written;
     }
-    await saveProgress(this.#stateDir, {
-      ...this.#target,
+    await saveProgress(stateDir, {
+      ...target,
       verified: this.#durable,
       unconfirmed: new Set([...written].filter((id) => !this.#durable.has(id))),
-      blocks: this.#plan.blocks.length,
+      blocks: this.#o.plan.blocks.length,
     });
   }
 }

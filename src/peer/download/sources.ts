@@ -12,6 +12,9 @@ import type { Manifest } from "../../wire/protocol.ts";
 import { compareVersions, parseManifest } from "../library/mod.ts";
 import type { Session } from "../../wire/session.ts";
 
+/** What downloads need of a session: requests. */
+export type Requester = Pick<Session, "request">;
+
 /** A connected peer's offer of a game. */
 export interface Offer {
   peerId: string;
@@ -24,7 +27,7 @@ export interface Offer {
 export interface PeerSource {
   /** Offers of `game` by connected, compatible peers. */
   offers(game: string): Offer[];
-  session(peerId: string): Session | null;
+  session(peerId: string): Requester | null;
   /** Called on any change of peers or their libraries; returns an unsubscribe function. */
   onChange(listener: () => void): () => void;
 }
@@ -37,6 +40,7 @@ export function latestOffers(offers: Offer[]): { version: string; offers: Offer[
 }
 
 export interface ChosenManifest {
+  kind: "chosen";
   hash: string;
   bytes: Uint8Array;
   manifest: Manifest;
@@ -46,17 +50,26 @@ export interface ChosenManifest {
   rejected: { peerId: string; reason: string }[];
 }
 
+/** Why no manifest was chosen. */
+export type NoManifest =
+  /** No peer sent a valid manifest. */
+  | { kind: "none"; rejected: { peerId: string; reason: string }[] }
+  /** Valid manifests differ and none has more peers behind it than another. */
+  | {
+    kind: "conflict";
+    groups: { hash: string; peers: string[] }[];
+    rejected: { peerId: string; reason: string }[];
+  };
+
 type Fetched = { peerId: string; hash: string; bytes: Uint8Array; manifest: Manifest };
 
 /** Fetches one peer's manifest, waiting out `busy` (still hashing) until `deadline`. */
 async function fetchManifest(
   peers: PeerSource,
   offer: Offer,
-  game: string,
-  version: string,
-  deadline: number,
-  signal: AbortSignal,
+  want: { game: string; version: string; deadline: number; signal: AbortSignal },
 ): Promise<Fetched | { peerId: string; reason: string }> {
+  const { game, version, signal } = want;
   const peerId = offer.peerId;
   for (;;) {
     const session = peers.session(peerId);
@@ -69,7 +82,7 @@ async function fetchManifest(
       return { peerId, reason: `manifest request failed: ${errorMessage(error)}` };
     }
     const m = reply.message;
-    if (m.type === "error" && m.code === "busy" && Date.now() < deadline) {
+    if (m.type === "error" && m.code === "busy" && Date.now() < want.deadline) {
       await sleep(Math.min(m.retryAfterMs ?? 500, 5_000), signal);
       continue;
     }
@@ -82,22 +95,33 @@ async function fetchManifest(
   }
 }
 
+/** Options for {@linkcode chooseManifest}. */
+export interface ChooseOptions {
+  peers: PeerSource;
+  game: string;
+  version: string;
+  /** The offers of that version. */
+  offers: Offer[];
+  signal: AbortSignal;
+  /** How long a peer still hashing the game is waited for. @default {60_000} */
+  waitMs?: number;
+}
+
 /**
- * Fetches every offer's manifest and picks the one most peers agree on
- * (ties: the smallest hash, so every downloader picks the same).
+ * Fetches every offer's manifest and picks the one most peers agree on. The
+ * peers behind a smaller group are named as rejected. When the largest
+ * groups tie (one peer against one, two against two), nobody can tell
+ * which copy is the real one: the answer is a conflict, and nothing is
+ * downloaded, so that two players never end up with different "version 1"s.
  */
-export async function chooseManifest(
-  peers: PeerSource,
-  game: string,
-  version: string,
-  offers: Offer[],
-  signal: AbortSignal,
-  waitMs = 60_000,
-): Promise<ChosenManifest | { rejected: ChosenManifest["rejected"] }> {
-  const deadline = Date.now() + waitMs;
-  const results = await Promise.all(
-    offers.map((o) => fetchManifest(peers, o, game, version, deadline, signal)),
-  );
+export async function chooseManifest(o: ChooseOptions): Promise<ChosenManifest | NoManifest> {
+  const want = {
+    game: o.game,
+    version: o.version,
+    deadline: Date.now() + (o.waitMs ?? 60_000),
+    signal: o.signal,
+  };
+  const results = await Promise.all(o.offers.map((offer) => fetchManifest(o.peers, offer, want)));
   const valid = results.filter((r): r is Fetched => "hash" in r);
   const rejected = results.filter((r): r is { peerId: string; reason: string } => "reason" in r);
   const votes = new Map<string, Fetched[]>();
@@ -106,7 +130,12 @@ export async function chooseManifest(
     b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)
   );
   const winner = ranked[0];
-  if (!winner) return { rejected };
+  if (!winner) return { kind: "none", rejected };
+  const runnerUp = ranked[1];
+  if (runnerUp && runnerUp[1].length === winner[1].length) {
+    const groups = ranked.map(([hash, group]) => ({ hash, peers: group.map((r) => r.peerId) }));
+    return { kind: "conflict", groups, rejected };
+  }
   for (const [hash, group] of ranked.slice(1)) {
     for (const r of group) {
       rejected.push({
@@ -119,6 +148,7 @@ export async function chooseManifest(
   }
   const first = winner[1][0]!;
   return {
+    kind: "chosen",
     hash: winner[0],
     bytes: first.bytes,
     manifest: first.manifest,

@@ -1,7 +1,12 @@
 import { assertEquals } from "../../../tests/assert.ts";
 import { buildManifest } from "../library/mod.ts";
-import type { Session } from "../../wire/session.ts";
-import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
+import {
+  chooseManifest,
+  latestOffers,
+  type Offer,
+  type PeerSource,
+  type Requester,
+} from "./sources.ts";
 
 const h = (c: string) => c.repeat(64);
 
@@ -29,7 +34,7 @@ function peersAnswering(answers: Record<string, { bytes: Uint8Array; hash: strin
             payload: a.bytes,
           });
         },
-      }) as unknown as Session,
+      }) as unknown as Requester,
   };
 }
 
@@ -54,10 +59,36 @@ Deno.test("the manifest most peers agree on is chosen; dissenters and liars are 
     p4: { bytes: other.bytes, hash: good.hash },
   });
   const offers = ["p1", "p2", "p3", "p4"].map((peerId) => ({ peerId, version: "2" }));
-  const chosen = await chooseManifest(peers, "G", "2", offers, new AbortController().signal);
-  if (!("hash" in chosen)) throw new Error("no manifest chosen");
+  const signal = new AbortController().signal;
+  const chosen = await chooseManifest({ peers, game: "G", version: "2", offers, signal });
+  if (chosen.kind !== "chosen") throw new Error("no manifest chosen");
   assertEquals(chosen.hash, good.hash);
   assertEquals(chosen.agree, ["p1", "p2"]);
   assertEquals(chosen.rejected.map((r) => r.peerId).sort(), ["p3", "p4"]);
   assertEquals(chosen.rejected.find((r) => r.peerId === "p4")!.reason.includes("hash"), true);
+});
+
+Deno.test("two copies of one version with no majority are a conflict naming both sides", async () => {
+  const a = manifestOf("a");
+  const b = manifestOf("b");
+  const signal = new AbortController().signal;
+  const one = await chooseManifest({
+    peers: peersAnswering({ p1: a, p2: b }),
+    game: "G",
+    version: "2",
+    offers: ["p1", "p2"].map((peerId) => ({ peerId, version: "2" })),
+    signal,
+  });
+  if (one.kind !== "conflict") throw new Error(`expected a conflict, got ${one.kind}`);
+  assertEquals(one.groups.map((g) => g.peers).flat().sort(), ["p1", "p2"]);
+  const two = await chooseManifest({
+    peers: peersAnswering({ p1: a, p2: b, p3: b }),
+    game: "G",
+    version: "2",
+    offers: ["p1", "p2", "p3"].map((peerId) => ({ peerId, version: "2" })),
+    signal,
+  });
+  if (two.kind !== "chosen") throw new Error("a real majority decides");
+  assertEquals(two.hash, b.hash);
+  assertEquals(two.rejected.map((r) => r.peerId), ["p1"]);
 });

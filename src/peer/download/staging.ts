@@ -4,18 +4,25 @@
  * never shared or listed (DESIGN §3). The old version beside it stays whole
  * and usable until the new one is complete and verified.
  *
+ * The staging folder carries our ownership marker (common/owned_dir.ts): a
+ * folder or symlink of that name that we did not make is never written
+ * into or emptied. Files are created inside it only, below folders we made.
+ *
  * Writes go to the block's offset in its staging file. Deno has no pwrite,
  * so writes to one file are serialized (seek + write must not interleave);
  * different files are written concurrently. Writes are not synced one by
- * one: `flush` makes everything written so far durable, and the download
- * records which blocks were flushed (see progress.ts). Of many small files
- * only a few stay open; one closed for another is synced on its way out.
+ * one: `flush` makes everything written so far durable and returns the
+ * stamp of each file it flushed, which the progress record keeps (see
+ * progress.ts): on resume a file whose stamp still matches is trusted, any
+ * other is hashed again. Of many small files only a few stay open; one
+ * closed for another is synced on its way out.
  *
  * @module
  */
 import { dirname, join } from "node:path";
 import type { Manifest } from "../../wire/protocol.ts";
 import { errorMessage } from "../../common/errors.ts";
+import { claimDir, lstatOrNull, NotOursError, removeOwned } from "../../common/owned_dir.ts";
 
 export const STAGING_DIR = ".lanspread-download";
 
@@ -29,12 +36,38 @@ export function isDiskFull(error: unknown): boolean {
   return /ENOSPC|No space left|os error 28|disk full|quota/i.test(errorMessage(error));
 }
 
+/**
+ * What identifies a file's content without reading it: any write changes
+ * the size, mtime or ctime, and ctime cannot be set back by `touch` or
+ * `cp -p`; the inode tells a replaced file. Null fields are unknown on this
+ * platform and compare equal.
+ */
+export interface Stamp {
+  size: number;
+  mtimeMs: number | null;
+  ctimeMs: number | null;
+  ino: number | null;
+}
+
+export function stampOf(info: Deno.FileInfo): Stamp {
+  return {
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? null,
+    ctimeMs: info.ctime?.getTime() ?? null,
+    ino: info.ino,
+  };
+}
+
+export function sameStamp(a: Stamp, b: Stamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs &&
+    a.ino === b.ino;
+}
+
 interface OpenFile {
   handle: Deno.FsFile | null;
   chain: Promise<void>;
   /** Writes queued or running: a file with any is never evicted. */
   pending: number;
-  dirty: boolean;
   lastUse: number;
   /** Where the handle's cursor is, so sequential writes skip the seek. */
   position: number;
@@ -47,6 +80,9 @@ export interface StagingOptions {
 }
 
 export class Staging {
+  /** The staging folder, `<game>/.lanspread-download`. */
+  readonly dir: string;
+  /** Where the files go, below `dir`. */
   readonly root: string;
   #manifest: Manifest;
   #open = new Map<number, OpenFile>();
@@ -54,11 +90,14 @@ export class Staging {
   #uses = 0;
   /** Folders known to exist below the root. */
   #dirs = new Set<string>();
+  /** Files written since the last flush (open or evicted). */
+  #dirty = new Set<number>();
   /** Evicted dirty files being synced before their close: flush waits for them. */
   #closing = new Set<Promise<void>>();
 
   constructor(gameDir: string, manifest: Manifest, options: StagingOptions = {}) {
-    this.root = join(gameDir, STAGING_DIR, "files");
+    this.dir = join(gameDir, STAGING_DIR);
+    this.root = join(this.dir, "files");
     this.#manifest = manifest;
     this.#maxOpen = options.maxOpenFiles ?? 64;
   }
@@ -69,25 +108,39 @@ export class Staging {
   }
 
   /**
-   * Readies the staging folder: a fresh download starts from nothing (what an
-   * earlier attempt left is removed); a resumed one keeps its files. Files
-   * are created on their first write, so a game of thousands of small files
-   * does not pay for them twice.
+   * Readies the staging folder: claims it (throws NotOursError for a folder
+   * or link of that name we did not make); a fresh download starts from
+   * nothing (what an earlier attempt left is removed); a resumed one keeps
+   * its files. Files are created on their first write.
    */
   async prepare(fresh: boolean): Promise<void> {
-    if (fresh) await Deno.remove(this.root, { recursive: true }).catch(() => {});
+    await Deno.mkdir(dirname(this.dir), { recursive: true });
+    await claimDir(this.dir);
+    const files = await lstatOrNull(this.root);
+    if (files && (fresh || !files.isDirectory)) await Deno.remove(this.root, { recursive: true });
     await Deno.mkdir(this.root, { recursive: true });
   }
 
-  /** Creates the files no write created (empty files) and syncs everything. */
+  /**
+   * Gives every file its exact manifest size (empty files are created, a
+   * file left longer by an earlier version is cut) and makes all durable.
+   * A file shorter than its manifest size was damaged: throws.
+   */
   async complete(): Promise<void> {
-    for (let i = 0; i < this.#manifest.files.length; i++) {
-      if (this.#manifest.files[i]!.size > 0) continue;
-      const path = this.pathOf(i);
-      await this.#mkdirFor(path);
-      (await Deno.open(path, { write: true, create: true })).close();
-    }
     await this.flush();
+    for (let i = 0; i < this.#manifest.files.length; i++) {
+      const { size, path } = this.#manifest.files[i]!;
+      const native = this.pathOf(i);
+      const info = await lstatOrNull(native);
+      if (info && info.isFile && info.size === size) continue;
+      if (size > 0 && (!info?.isFile || info.size < size)) {
+        throw new Error(`staged ${path} is shorter than ${size} bytes`);
+      }
+      await this.#mkdirFor(native);
+      using file = await Deno.open(native, { write: true, create: true });
+      await file.truncate(size);
+      await file.syncData();
+    }
   }
 
   async #mkdirFor(path: string): Promise<void> {
@@ -108,7 +161,7 @@ export class Staging {
       let written = 0;
       while (written < bytes.length) written += await open.write(bytes.subarray(written));
       entry.position = offset + bytes.length;
-      entry.dirty = true;
+      this.#dirty.add(file);
     }).finally(() => entry.pending--);
     entry.chain = run.catch(() => {});
     return run;
@@ -131,16 +184,49 @@ export class Staging {
     }
   }
 
-  /** Makes every write so far durable (fsync), open files and evicted ones alike. */
-  async flush(): Promise<void> {
-    const open = [...this.#open.values()];
-    await Promise.all(open.map(async (entry) => {
+  /** The stamp of staging file `file`, or null when it is missing or not a file. */
+  async stamp(file: number): Promise<Stamp | null> {
+    const info = await lstatOrNull(this.pathOf(file)).catch(() => null);
+    return info?.isFile ? stampOf(info) : null;
+  }
+
+  /**
+   * Makes every write so far durable (fsync), open files and evicted ones
+   * alike, and returns the stamps of the files written since the last flush.
+   */
+  async flush(): Promise<Map<number, Stamp>> {
+    const dirty = [...this.#dirty];
+    this.#dirty.clear();
+    await Promise.all(dirty.map(async (file) => {
+      const entry = this.#open.get(file);
+      if (!entry) return; // evicted: synced on its way out, awaited below
       await entry.chain;
-      if (!entry.dirty || !entry.handle) return;
-      entry.dirty = false;
-      await entry.handle.syncData();
+      if (entry.handle) await entry.handle.syncData();
     }));
     await Promise.all([...this.#closing]);
+    const stamps = new Map<number, Stamp>();
+    for (const file of dirty) {
+      const stamp = await this.stamp(file);
+      if (stamp) stamps.set(file, stamp);
+    }
+    return stamps;
+  }
+
+  /** Makes the given staging files durable (no write of ours is pending on them) and stamps them. */
+  async sync(files: Iterable<number>): Promise<Map<number, Stamp>> {
+    const stamps = new Map<number, Stamp>();
+    for (const file of files) {
+      try {
+        // Writable: Windows flushes only handles opened for writing.
+        using handle = await Deno.open(this.pathOf(file), { write: true });
+        await handle.syncData();
+      } catch {
+        continue; // gone: its blocks were not trusted
+      }
+      const stamp = await this.stamp(file);
+      if (stamp) stamps.set(file, stamp);
+    }
+    return stamps;
   }
 
   /** Waits for pending writes, syncs and closes every file. */
@@ -150,25 +236,16 @@ export class Staging {
     this.#open.clear();
   }
 
-  /** Removes the staging folder and everything in it. */
+  /** Removes the staging folder and everything in it (only if it is ours). */
   async remove(): Promise<void> {
     await this.close();
-    await Deno.remove(join(this.root, ".."), { recursive: true }).catch((error) => {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
+    await removeOwned(this.dir);
   }
 
   #entry(file: number): OpenFile {
     let entry = this.#open.get(file);
     if (!entry) {
-      entry = {
-        handle: null,
-        chain: Promise.resolve(),
-        pending: 0,
-        dirty: false,
-        lastUse: 0,
-        position: -1,
-      };
+      entry = { handle: null, chain: Promise.resolve(), pending: 0, lastUse: 0, position: -1 };
       this.#open.set(file, entry);
     }
     entry.lastUse = ++this.#uses;
@@ -188,9 +265,10 @@ export class Staging {
   /**
    * Closes the least recently used idle files beyond the limit. Only files
    * with no write queued are closed, and nothing here waits on another
-   * file's writes (two files evicting each other must not deadlock). A dirty
-   * file is synced in the background before its close, and flush waits for
-   * that: syncing through the handle we have costs no second open.
+   * file's writes (two files evicting each other must not deadlock). A file
+   * is synced in the background before its close, and flush waits for
+   * that: syncing through the handle we have costs no second open. Its
+   * entry goes too, so that a game of many files keeps no state per file.
    */
   #evict(): void {
     const withHandle = [...this.#open.entries()].filter(([, e]) => e.handle);
@@ -201,8 +279,7 @@ export class Staging {
     for (const [index, entry] of idle.slice(0, excess)) {
       this.#open.delete(index);
       const handle = entry.handle!;
-      const closing = (entry.dirty ? handle.syncData() : Promise.resolve())
-        .finally(() => closeQuietly(handle));
+      const closing = handle.syncData().finally(() => closeQuietly(handle));
       this.#closing.add(closing);
       closing.catch(() => {}).finally(() => this.#closing.delete(closing));
     }
@@ -214,5 +291,22 @@ function closeQuietly(handle: Deno.FsFile | null): void {
     handle?.close();
   } catch {
     // Already closed.
+  }
+}
+
+/**
+ * Whether a download may create or update `<games>/<id>`: yes when it does
+ * not exist or claims a version (`version.ini`: an update); a folder without
+ * one that holds anything besides `local/` and our own `.lanspread*` is a
+ * user's (a half copy, saves) and is refused with `not-ours`, untouched.
+ */
+export async function checkGameFolder(gameDir: string): Promise<void> {
+  const info = await Deno.stat(gameDir).catch(() => null);
+  if (info === null) return;
+  if (!info.isDirectory) throw new NotOursError(gameDir, "is not a folder");
+  if (await lstatOrNull(join(gameDir, "version.ini"))) return;
+  for await (const entry of Deno.readDir(gameDir)) {
+    if (entry.name === "local" || entry.name.toLowerCase().startsWith(".lanspread")) continue;
+    throw new NotOursError(gameDir, `holds files lanspread did not write (${entry.name})`);
   }
 }
