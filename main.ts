@@ -9,6 +9,10 @@ import { createLogger } from "./src/common/log.ts";
 import { errorMessage } from "./src/common/errors.ts";
 import { Runtime } from "./src/peer/runtime.ts";
 import { type HarnessRecord, readLines, runHarness } from "./src/peer/harness.ts";
+import { isExtractWorker, runExtractWorker } from "./src/archive/mod.ts";
+
+// A bundled or compiled program is its own extraction worker (src/archive/extract.ts).
+if (isExtractWorker()) runExtractWorker();
 
 const encoder = new TextEncoder();
 
@@ -84,4 +88,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main && !isExtractWorker()) Deno.exit(await main());
