@@ -14,7 +14,14 @@ Deno.test("the bundle runs from an empty folder: version, then a peer that answe
   try {
     const out = join(dir, "lanspread.js");
     const bundled = await new Deno.Command(Deno.execPath(), {
-      args: ["bundle", "--unstable-net", "--output", out, join(ROOT, "main.ts")],
+      args: [
+        "bundle",
+        "--unstable-net",
+        "--unstable-raw-imports",
+        "--output",
+        out,
+        join(ROOT, "main.ts"),
+      ],
       stdout: "null",
       stderr: "piped",
     }).output();
@@ -24,7 +31,7 @@ Deno.test("the bundle runs from an empty folder: version, then a peer that answe
     await Deno.rename(out, join(empty, "lanspread.js"));
     const run = (args: string[], input = "") => {
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "--unstable-net", "-A", "lanspread.js", ...args],
+        args: ["run", "--unstable-net", "--unstable-raw-imports", "-A", "lanspread.js", ...args],
         cwd: empty,
         stdin: "piped",
         stdout: "piped",

@@ -71,6 +71,7 @@ export class PeerProcess {
     const args = [
       "run",
       "--unstable-net",
+      "--unstable-raw-imports",
       "--allow-all",
       ...(options.denoFlags ?? []),
       MAIN,
