@@ -10,8 +10,10 @@ import { benchPeerCore } from "./peer_bench.ts";
 import { benchDownloads } from "./download_bench.ts";
 import { benchNetnsDownloads } from "./netns_download_bench.ts";
 import { benchMdns } from "./mdns_bench.ts";
+import { benchExtract } from "./extract_bench.ts";
 
 await benchPeerCore();
 await benchDownloads();
 await benchNetnsDownloads();
 await benchMdns();
+await benchExtract();
