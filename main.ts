@@ -4,11 +4,12 @@
  * @module
  */
 import denoJson from "./deno.json" with { type: "json" };
-import { homeDir, parseCli, USAGE } from "./src/peer/cli.ts";
-import { createLogger } from "./src/common/log.ts";
+import { type CliOptions, homeDir, parseCli, USAGE } from "./src/peer/cli.ts";
+import { createLogger, type Logger } from "./src/common/log.ts";
 import { errorMessage } from "./src/common/errors.ts";
 import { Runtime } from "./src/peer/runtime.ts";
 import { type HarnessRecord, readLines, runHarness } from "./src/peer/harness.ts";
+import { browserCommand, openBrowser, startWebServer, type WebServer } from "./src/http/mod.ts";
 import { isExtractWorker, runExtractWorker } from "./src/archive/mod.ts";
 
 // A bundled or compiled program is its own extraction worker (src/archive/extract.ts).
@@ -34,6 +35,28 @@ function stdoutWriter() {
   };
 }
 
+/** Serves the web page on the runtime's API; it stops when the runtime does. */
+async function serveWeb(runtime: Runtime, options: CliOptions, log: Logger): Promise<WebServer> {
+  const stop = new AbortController();
+  const server = await startWebServer({
+    api: runtime.api,
+    host: options.webHost,
+    port: options.webPort,
+    token: options.webToken,
+    stateDir: options.stateDir,
+    log: log.child("web"),
+    signal: stop.signal,
+  });
+  runtime.attach("web", {
+    run: async (signal) => {
+      signal.addEventListener("abort", () => stop.abort(), { once: true });
+      await server.finished;
+    },
+    status: () => server.info,
+  });
+  return server;
+}
+
 async function main(): Promise<number> {
   const cli = parseCli(Deno.args, {
     env: (name) => Deno.env.get(name),
@@ -56,7 +79,11 @@ async function main(): Promise<number> {
   const testVersion = Number(Deno.env.get("LANSPREAD_TEST_PROTOCOL_VERSION")) || undefined;
   let runtime: Runtime;
   try {
-    runtime = await Runtime.start({ ...options, log, protocolVersion: testVersion });
+    runtime = await Runtime.start({
+      ...options,
+      log,
+      protocolVersion: testVersion,
+    });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       fail(`UDP port ${options.port} is in use; choose another with --port`, 1);
@@ -71,6 +98,18 @@ async function main(): Promise<number> {
       // SIGTERM does not exist on Windows.
     }
   }
+  let web: WebServer | null = null;
+  if (options.web) {
+    try {
+      web = await serveWeb(runtime, options, log);
+    } catch (error) {
+      await runtime.stop();
+      fail(errorMessage(error), 1);
+    }
+    // A player who double-clicked the program expects the page to open.
+    const command = browserCommand(Deno.build.os, (name) => Deno.env.get(name), web.info.url);
+    if (command && options.open && !options.jsonl) openBrowser(command, log);
+  }
   const out = stdoutWriter();
   if (options.jsonl) {
     runHarness({
@@ -83,6 +122,7 @@ async function main(): Promise<number> {
       .catch((error) => log.error(`harness: ${errorMessage(error)}`));
   }
   const { failed } = await runtime.finished;
+  await web?.finished;
   // Deno.exit drops unwritten output: the last answer (shutdown's) must reach the driver.
   await out.flushed();
   return failed ? 1 : 0;

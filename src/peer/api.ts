@@ -15,6 +15,7 @@ import { CommandError } from "../common/errors.ts";
 import type { EventLog } from "../common/events.ts";
 import type { HostPort } from "../wire/transport.ts";
 import type { DiscoveredPeer } from "../mdns/mod.ts";
+import type { Cover } from "./cover.ts";
 import { mergeGames, offersByGame, type PeerGames } from "./game_rows.ts";
 import { isGameId, type LocalGame } from "./library/mod.ts";
 import { ConnectError } from "./sync/manager.ts";
@@ -70,6 +71,10 @@ export interface ApiParts {
   settings: {
     get(): Settings;
     update(patch: Partial<Settings>): Promise<Settings>;
+  };
+  /** For the page: a game's cover image (ours, else a peer's). @default {no covers} */
+  covers?: {
+    read(game: string, signal?: AbortSignal): Promise<Cover | null>;
   };
 }
 
@@ -246,6 +251,14 @@ export class PeerApi {
   async updateSettings(patch: Partial<Settings>): Promise<Settings> {
     this.#throwIfStopping();
     return await this.#p.settings.update(patch);
+  }
+
+  // --- For the web page (src/http) -------------------------------------------
+
+  /** The cover image of `game` (PNG, JPEG, GIF or WebP), or null when there is none. */
+  async cover(game: string, signal?: AbortSignal): Promise<Cover | null> {
+    if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
+    return await this.#p.covers?.read(game, signal) ?? null;
   }
 
   #signal(signal?: AbortSignal): AbortSignal {

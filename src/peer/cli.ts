@@ -16,6 +16,8 @@ import { errorMessage } from "../common/errors.ts";
 
 /** The default port of the web page (DESIGN: the HTTP API comes with it). */
 export const DEFAULT_WEB_PORT = 47880;
+/** The default address of the web page: this computer only. */
+export const DEFAULT_WEB_HOST = "127.0.0.1";
 
 /** What the command line sets: the runtime's settings plus the program's own. */
 export interface CliOptions extends
@@ -30,6 +32,12 @@ export interface CliOptions extends
   openParty: boolean;
   web: boolean;
   webPort: number;
+  /** Address the page binds; anything but loopback needs a token. */
+  webHost: string;
+  /** `--web-token`, or null (one is generated when the page is exposed). */
+  webToken: string | null;
+  /** Open the page in the default browser at start (desktop sessions only). */
+  open: boolean;
   jsonl: boolean;
   logLevel: LogLevel;
 }
@@ -61,7 +69,12 @@ Usage: lanspread [options]
   --connect HOST:PORT   peer to connect to and keep connected; repeatable
   --no-mdns             do not discover peers or announce this one on the LAN
   --no-web              do not serve the web page
-  --web-port N          TCP port of the web page (default: ${DEFAULT_WEB_PORT})
+  --web-port N          TCP port of the web page, 0 = any free port (default: ${DEFAULT_WEB_PORT})
+  --web-host ADDR       address of the web page (default: ${DEFAULT_WEB_HOST}, this computer only);
+                        any other address requires a token
+  --web-token TOKEN     token for the web page (env LANSPREAD_WEB_TOKEN; default: none on
+                        loopback, else one generated into the state folder and printed)
+  --no-open             do not open the web page in a browser at start
   --upload-limit MB/S   cap on upload speed, all peers together (default: none)
   --download-limit MB/S cap on download speed, all downloads together (default: none)
   --uploads-per-peer N  blocks answers sent to one peer at once (default: 8)
@@ -82,6 +95,9 @@ const FLAGS = {
   "no-mdns": { type: "boolean" },
   "no-web": { type: "boolean" },
   "web-port": { type: "string" },
+  "web-host": { type: "string" },
+  "web-token": { type: "string" },
+  "no-open": { type: "boolean" },
   jsonl: { type: "boolean" },
   "upload-limit": { type: "string" },
   "download-limit": { type: "string" },
@@ -163,6 +179,16 @@ function build(values: Record<string, unknown>, ctx: CliContext): CliOptions {
   }
   const host = text("host", str("host"), 255) ?? "0.0.0.0";
   if (!/^[0-9A-Za-z.:%_-]+$/.test(host)) throw new CliError(`--host is not an address: "${host}"`);
+  const webHost = text("web-host", str("web-host"), 255) ?? DEFAULT_WEB_HOST;
+  if (!/^[0-9A-Za-z.:%_\[\]-]+$/.test(webHost)) {
+    throw new CliError(`--web-host is not an address: "${webHost}"`);
+  }
+  const webToken = str("web-token") ?? ctx.env("LANSPREAD_WEB_TOKEN");
+  if (webToken !== undefined && !/^[A-Za-z0-9._~+\/=-]{16,256}$/.test(webToken)) {
+    throw new CliError(
+      "--web-token must be 16 to 256 letters, digits or ._~+/=- (no spaces)",
+    );
+  }
   const partyFlag = str("party-key") ?? ctx.env("LANSPREAD_PARTY_KEY");
   const partyKey = partyFlag === undefined ? undefined : text("party-key", partyFlag, 1024);
   const dir = (flag: string, env: string, fallback: string) => {
@@ -180,7 +206,10 @@ function build(values: Record<string, unknown>, ctx: CliContext): CliOptions {
     connect,
     mdns: !values["no-mdns"],
     web: !values["no-web"],
-    webPort: port("web-port", str("web-port"), DEFAULT_WEB_PORT, 1),
+    webPort: port("web-port", str("web-port"), DEFAULT_WEB_PORT),
+    webHost,
+    webToken: webToken ?? null,
+    open: !values["no-open"],
     jsonl: Boolean(values.jsonl),
     logLevel: level as LogLevel,
     uploadLimit: rate("upload-limit", str("upload-limit")),

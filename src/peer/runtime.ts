@@ -24,6 +24,7 @@ import { formatAddr, parseAddr } from "./sync/peer_table.ts";
 import { Supervisor } from "./supervisor.ts";
 import { CommandError } from "../common/errors.ts";
 import { PeerApi } from "./api.ts";
+import { Covers } from "./cover.ts";
 import type { Settings } from "./views.ts";
 import { Downloads } from "./download/downloads.ts";
 import { Discovery } from "../mdns/mod.ts";
@@ -101,6 +102,8 @@ export class Runtime {
   #settings: Settings;
   #stopping: Promise<void> | null = null;
   #resolveFinished!: (value: { failed: boolean }) => void;
+  /** Services built on the API by main.ts (the web page), shown in status by name. */
+  #attached = new Map<string, () => unknown>();
 
   private constructor(options: RuntimeOptions, parts: Parts) {
     this.events = parts.events;
@@ -172,11 +175,29 @@ export class Runtime {
         start: (game, options) => this.#downloads.start(game, options),
         cancel: (game) => this.#downloads.cancel(game),
       },
+      covers: this.#covers(),
       settings: {
         get: () => ({ ...this.#settings }),
         update: () =>
           Promise.reject(new CommandError("unsupported", "changing settings is not supported yet")),
       },
+    });
+  }
+
+  /** Cover images for the page: from our folder, else from a peer offering the game. */
+  #covers(): Covers {
+    return new Covers({
+      local: (game) => {
+        const own = this.#library.games().find((g) => g.id === game && g.downloaded);
+        return own?.cover ? { gamesDir: this.#library.gamesDir, path: own.cover } : null;
+      },
+      remote: (game) =>
+        this.#manager.connected().flatMap((r) => {
+          const offer = r.library.games.find((g) => g.id === game);
+          const session = this.#manager.session(r.peerId);
+          if (!offer?.cover || !session) return [];
+          return [{ peerId: r.peerId, version: offer.version, session, path: offer.cover }];
+        }),
     });
   }
 
@@ -295,6 +316,19 @@ export class Runtime {
     this.#supervisor.start("discovery", policy, signal, (s) => discovery.run(s));
   }
 
+  /**
+   * Runs a service built on the API outside src/peer (the web page, which
+   * main.ts starts: src/peer never imports src/http) under the supervisor,
+   * best effort, until shutdown; `status()` shows it under `name`.
+   */
+  attach(
+    name: string,
+    service: { run: (signal: AbortSignal) => Promise<void>; status: () => unknown },
+  ): void {
+    this.#attached.set(name, service.status);
+    this.#supervisor.start(name, { kind: "best-effort" }, this.#abort.signal, service.run);
+  }
+
   #startLibrary(): void {
     const signal = this.#abort.signal;
     this.#supervisor.start("library", { kind: "best-effort" }, signal, (s) => this.#library.run(s));
@@ -331,6 +365,7 @@ export class Runtime {
       party: this.#party,
       library,
       discovery: this.#discovery?.status() ?? null,
+      ...Object.fromEntries([...this.#attached].map(([name, status]) => [name, status()])),
       services: this.#supervisor.status(),
     };
   }

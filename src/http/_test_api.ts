@@ -1,0 +1,158 @@
+/**
+ * A {@linkcode PeerApi} over fakes for the HTTP tests, as
+ * src/peer/api_test.ts builds one: two peers offering a few games, one of
+ * ours downloaded, and a record of every call the routes made.
+ *
+ * @module
+ */
+import { EventLog } from "../common/events.ts";
+import { CommandError } from "../common/errors.ts";
+import { type ApiParts, PeerApi } from "../peer/api.ts";
+import type { LocalGame } from "../peer/library/mod.ts";
+import type { PeerView } from "../peer/sync/peer_table.ts";
+import type { WireGame } from "../wire/protocol.ts";
+import type { DownloadView, Settings } from "../peer/views.ts";
+
+export function wireGame(id: string, version: string, extra: Partial<WireGame> = {}): WireGame {
+  return { id, name: id, version, size: 1_000_000, files: 1, ...extra };
+}
+
+export function localGame(id: string, version: string | null): LocalGame {
+  return {
+    id,
+    name: id,
+    version,
+    size: 5_000,
+    files: 1,
+    downloaded: version !== null,
+    installed: false,
+    installedVersion: null,
+    hashing: false,
+  };
+}
+
+export function downloadView(game: string, done = 500_000): DownloadView {
+  return {
+    game,
+    version: "2",
+    phase: "downloading",
+    doneBytes: done,
+    totalBytes: 1_000_000,
+    bytesPerSecond: 250_000,
+    etaSeconds: 2,
+    sources: [{
+      peerId: "aaaaaaaaaaaaaaaa",
+      name: "",
+      bytesPerSecond: 250_000,
+      bytes: done,
+      share: 1,
+    }],
+    dropped: [],
+    history: [100_000, 200_000, 250_000],
+    install: false,
+    waiting: null,
+  };
+}
+
+export interface FakeOptions {
+  /** Games each peer offers. */
+  libraries?: { peerId: string; name: string; games: WireGame[] }[];
+  local?: LocalGame[];
+  downloads?: DownloadView[];
+  events?: EventLog;
+  over?: Partial<ApiParts>;
+}
+
+/** An API over fakes; `calls` lists what the routes asked for. */
+export function fakeApi(options: FakeOptions = {}) {
+  const events = options.events ?? new EventLog();
+  const stop = new AbortController();
+  const calls: string[] = [];
+  const libraries = options.libraries ?? [
+    {
+      peerId: "aaaaaaaaaaaaaaaa",
+      name: "Alice",
+      games: [wireGame("Doom", "2", { installedVersion: "2", genre: "Shooter" })],
+    },
+    {
+      peerId: "bbbbbbbbbbbbbbbb",
+      name: "Bob",
+      games: [wireGame("Doom", "1"), wireGame("Quake", "1")],
+    },
+  ];
+  const peers: PeerView[] = libraries.map((l) => ({
+    peerId: l.peerId,
+    name: l.name,
+    addr: "127.0.0.1:47800",
+    state: "connected",
+    protocolVersion: 1,
+    rev: 1,
+    games: l.games.map((g) => g.id),
+  }));
+  let settings: Settings = {
+    name: "me",
+    playerName: "me",
+    language: "english",
+    uploadLimit: null,
+    downloadLimit: null,
+    uploadsPerPeer: 8,
+  };
+  let gamesDir = "/games";
+  const downloads = options.downloads ?? [];
+  const parts: ApiParts = {
+    status: () => ({
+      peerId: "cccccccccccccccc",
+      name: "me",
+      gamesDir,
+      protocolVersion: 1,
+      party: "ab12cd34",
+      services: { transport: { state: "running", lastError: null, restarts: 0 } },
+    }),
+    events,
+    stopping: stop.signal,
+    peers: {
+      list: () => peers,
+      libraries: () => libraries,
+      connect: (target) => {
+        calls.push(`connect ${target.hostname}:${target.port}`);
+        return Promise.resolve(peers[0]!);
+      },
+    },
+    dialer: { keep: () => {}, discovered: () => [] },
+    heard: () => [],
+    library: {
+      games: () => options.local ?? [localGame("Doom", "1")],
+      files: () => [{ path: "doom.wad", size: 5_000 }],
+      setGamesDir: (path) => {
+        calls.push(`games-dir ${path}`);
+        gamesDir = path;
+        return Promise.resolve();
+      },
+    },
+    downloads: {
+      games: () => downloads.map((d) => d.game),
+      views: () => downloads,
+      start: (game, o) => {
+        calls.push(`download ${game} install=${o.install}`);
+        if (game === "Nope") {
+          throw new CommandError("not-found", `no connected peer offers ${game}`);
+        }
+        return { sources: ["aaaaaaaaaaaaaaaa"], version: "2" };
+      },
+      cancel: (game) => {
+        calls.push(`cancel ${game}`);
+        return Promise.resolve();
+      },
+    },
+    settings: {
+      get: () => settings,
+      update: (patch) => {
+        calls.push(`settings ${JSON.stringify(patch)}`);
+        settings = { ...settings, ...patch };
+        return Promise.resolve(settings);
+      },
+    },
+    ...options.over,
+  };
+  return { api: new PeerApi(parts), events, stop, calls };
+}
