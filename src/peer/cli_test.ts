@@ -74,7 +74,10 @@ Deno.test("bad flags and values are one-line errors", () => {
     [["--port", "70000"], /--port/],
     [["--port", "-1"], /port/],
     [["--port", "12ab"], /--port/],
-    [["--web-port", "0"], /--web-port/],
+    [["--web-port", "65536"], /--web-port/],
+    [["--web-host", "a b"], /--web-host/],
+    [["--web-token", "short"], /--web-token/],
+    [["--web-token", "has a space in it ok"], /--web-token/],
     [["--connect", "nohost"], /--connect/],
     [["--connect", "host:99999"], /--connect/],
     [["--log-level", "loud"], /--log-level/],
@@ -94,4 +97,27 @@ Deno.test("bad flags and values are one-line errors", () => {
     assertMatch(message, pattern, args.join(" "));
     assertEquals(message.includes("\n"), false, `one line for ${args.join(" ")}`);
   }
+});
+
+Deno.test("the web page binds loopback by default, opens a browser, and takes a host, token and port", () => {
+  const o = run([]);
+  assertEquals([o.web, o.webHost, o.webPort, o.webToken, o.open], [
+    true,
+    "127.0.0.1",
+    47880,
+    null,
+    true,
+  ]);
+  const lan = run(["--web-host=0.0.0.0", "--web-token=organiser-secret-1", "--no-open"]);
+  assertEquals([lan.webHost, lan.webToken, lan.open], ["0.0.0.0", "organiser-secret-1", false]);
+  assertEquals(run(["--web-port=0"]).webPort, 0, "0 picks a free port (tests)");
+  assertEquals(
+    run([], { LANSPREAD_WEB_TOKEN: "from-the-environment" }).webToken,
+    "from-the-environment",
+  );
+  assertEquals(
+    run(["--web-token=flag-token-123456"], { LANSPREAD_WEB_TOKEN: "from-the-environment" })
+      .webToken,
+    "flag-token-123456",
+  );
 });
