@@ -89,7 +89,7 @@ export function eventsHandler(options: EventRouteOptions) {
       const resume = lastEventId !== undefined
         ? intParam(lastEventId.trim(), "Last-Event-ID", Number.MAX_SAFE_INTEGER)
         : since;
-      return sse(c, options, resume, encode);
+      return sse(options, resume, encode);
     }
     const timeoutMs = intParam(c.req.query("timeoutMs"), "timeoutMs", MAX_POLL_MS) ?? 25_000;
     return longPoll(c, options, since ?? 0, timeoutMs);
@@ -97,7 +97,6 @@ export function eventsHandler(options: EventRouteOptions) {
 }
 
 function sse(
-  c: Context,
   options: EventRouteOptions,
   since: number | null,
   encode: (entry: LoggedEvent) => Uint8Array,
