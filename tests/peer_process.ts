@@ -31,6 +31,8 @@ export interface PeerProcessOptions {
   mdns?: boolean;
   /** Flags for deno itself (e.g. --cpu-prof when profiling). */
   denoFlags?: string[];
+  /** Serve the web page on a free loopback port; its address lands in `webUrl`. @default {false} */
+  web?: boolean;
 }
 
 /** Options for a peer `name` whose games and state live in `t`: `<name>/`, `<name>-state/`. */
@@ -65,6 +67,8 @@ export class PeerProcess {
   #readers: Promise<void>[];
   peerId = "";
   addr = "";
+  /** The web page's address when started with `web` (from `status`), else "". */
+  webUrl = "";
 
   private constructor(options: PeerProcessOptions) {
     this.options = options;
@@ -76,7 +80,7 @@ export class PeerProcess {
       ...(options.denoFlags ?? []),
       MAIN,
       "--jsonl",
-      "--no-web",
+      ...(options.web ? ["--web-port=0", "--web-host=127.0.0.1", "--no-open"] : ["--no-web"]),
       "--log-level=debug",
       `--name=${options.name}`,
       `--games-dir=${options.gamesDir}`,
@@ -114,6 +118,11 @@ export class PeerProcess {
       const ready = await peer.waitEvent("local-peer-ready", () => true, timeoutMs);
       peer.peerId = String(ready.peerId);
       peer.addr = String(ready.addr);
+      if (options.web) {
+        const web = (await peer.command("status")).web as { url?: string } | null;
+        peer.webUrl = web?.url ?? "";
+        if (!peer.webUrl) throw new Error(`${options.name}: no web page in status`);
+      }
     } catch (error) {
       await peer.kill("SIGKILL");
       throw error;

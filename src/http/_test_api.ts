@@ -133,6 +133,7 @@ export function fakeApi(options: FakeOptions = {}) {
       games: () => downloads.map((d) => d.game),
       views: () => downloads,
       start: (game, o) => {
+        if (!game) throw new CommandError("bad-request", "not a game id: ");
         calls.push(`download ${game} install=${o.install}`);
         if (game === "Nope") {
           throw new CommandError("not-found", `no connected peer offers ${game}`);

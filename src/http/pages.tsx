@@ -12,6 +12,8 @@ import { isGameId } from "../peer/library/mod.ts";
 import type { PeerApi } from "../peer/api.ts";
 import type { AppDeps } from "./deps.ts";
 import { HttpError } from "./status.ts";
+import { errorCode } from "../common/errors.ts";
+import type { Abilities } from "./ui/state.ts";
 import { ASSET_PATHS } from "./assets.ts";
 import { Banner, Page, type Problem, type Section } from "./ui/layout.tsx";
 import { libraryQuery, LibraryToolbar, LibraryView } from "./ui/library.tsx";
@@ -19,6 +21,20 @@ import { GameView } from "./ui/game.tsx";
 import { DownloadsView, PartyView, PeersView } from "./ui/boards.tsx";
 import { ActivityView, type Kind, KINDS } from "./ui/activity.tsx";
 import { SettingsView } from "./ui/settings.tsx";
+
+/**
+ * What this peer can do. Whether a download may install right after is
+ * asked of the API itself: `download` checks the install flag before the
+ * game id, so an empty id is refused either way and nothing starts.
+ */
+export function abilities(api: PeerApi): Abilities {
+  try {
+    api.download("", { install: true });
+  } catch (error) {
+    return { install: errorCode(error) !== "unsupported" };
+  }
+  return { install: true };
+}
 
 /** Services that are down or restarting, from the runtime's status. */
 export function problemsOf(status: Record<string, unknown>): Problem[] {
@@ -90,7 +106,14 @@ export function pageRoutes(deps: AppDeps): Hono {
       section: "/",
       refreshOn: "downloads peers library problems",
       toolbar: <LibraryToolbar q={q} />,
-      body: <LibraryView games={api.listGames()} downloads={api.downloads()} q={q} />,
+      body: (
+        <LibraryView
+          games={api.listGames()}
+          downloads={api.downloads()}
+          q={q}
+          can={abilities(api)}
+        />
+      ),
     });
   });
   app.get("/games/:id", (c) => {
@@ -103,7 +126,7 @@ export function pageRoutes(deps: AppDeps): Hono {
       title: game.name,
       section: null,
       refreshOn: "downloads peers library progress problems",
-      body: <GameView g={game} gamesDir={api.status().gamesDir} />,
+      body: <GameView g={game} gamesDir={api.status().gamesDir} can={abilities(api)} />,
     });
   });
   app.get("/downloads", (c) => {

@@ -168,7 +168,8 @@ function onProgress(r) {
   for (const box of boxes) {
     const pct = percent(r.doneBytes, r.totalBytes);
     const bar = box.querySelector("progress");
-    if (bar) bar.value = pct;
+    // The attribute, not only the property: it is what the page says the value is.
+    if (bar) bar.setAttribute("value", String(pct));
     const set = (field, text) => {
       const el = box.querySelector('[data-field="' + field + '"]');
       if (el && el.textContent !== text) el.textContent = text;

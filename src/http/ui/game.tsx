@@ -9,7 +9,7 @@ import type { FC } from "hono/jsx";
 import type { DownloadView, GameDetail } from "../../peer/views.ts";
 import { formatBytes, formatSpeed } from "./format.ts";
 import { ActionButton, Cover, Progress, Sparkline } from "./parts.tsx";
-import { gameState, hasUpdate, primaryAction } from "./state.ts";
+import { type Abilities, gameState, hasUpdate, primaryAction } from "./state.ts";
 
 /** Files listed on the page; the rest are counted. */
 const MAX_FILES = 200;
@@ -53,8 +53,8 @@ export const DownloadPanel: FC<{ d: DownloadView; name: string }> = ({ d, name }
   </div>
 );
 
-function Actions({ g, gamesDir }: { g: GameDetail; gamesDir: string }) {
-  const primary = primaryAction(g);
+function Actions({ g, gamesDir, can }: { g: GameDetail; gamesDir: string; can: Abilities }) {
+  const primary = primaryAction(g, can);
   const idle = g.operation === null;
   const folder = `${gamesDir}/${g.id}`;
   return (
@@ -102,7 +102,9 @@ function Actions({ g, gamesDir }: { g: GameDetail; gamesDir: string }) {
   );
 }
 
-export const GameView: FC<{ g: GameDetail; gamesDir: string }> = ({ g, gamesDir }) => {
+export const GameView: FC<{ g: GameDetail; gamesDir: string; can: Abilities }> = (
+  { g, gamesDir, can },
+) => {
   const state = gameState(g);
   const total = g.files.reduce((n, f) => n + f.size, 0);
   return (
@@ -141,7 +143,7 @@ export const GameView: FC<{ g: GameDetail; gamesDir: string }> = ({ g, gamesDir 
             <dt>Newest among peers</dt>
             <dd>{g.latestVersion ? `v${g.latestVersion}` : "none"}</dd>
           </dl>
-          <Actions g={g} gamesDir={gamesDir} />
+          <Actions g={g} gamesDir={gamesDir} can={can} />
         </div>
       </div>
       {g.operation === "download" && (

@@ -10,6 +10,7 @@ import type { DownloadView, GameRow } from "../../peer/views.ts";
 import { formatBytes } from "./format.ts";
 import { ActionButton, Cover, Progress } from "./parts.tsx";
 import {
+  type Abilities,
   type Filter,
   FILTER_LABELS,
   FILTERS,
@@ -57,9 +58,11 @@ export function libraryHref(q: LibraryQuery, change: Partial<LibraryQuery> = {})
   return query ? `/?${query}` : "/";
 }
 
-export const Card: FC<{ g: GameRow; d: DownloadView | null }> = ({ g, d }) => {
+export const Card: FC<{ g: GameRow; d: DownloadView | null; can: Abilities }> = (
+  { g, d, can },
+) => {
   const state = gameState(g);
-  const action = primaryAction(g);
+  const action = primaryAction(g, can);
   const title = `title-${g.id}`;
   return (
     <article class={`card state-${state.toLowerCase()}`} aria-labelledby={title} data-game={g.id}>
@@ -113,7 +116,8 @@ export const LibraryView: FC<{
   games: GameRow[];
   downloads: DownloadView[];
   q: LibraryQuery;
-}> = ({ games, downloads, q }) => {
+  can: Abilities;
+}> = ({ games, downloads, q, can }) => {
   const counts = Object.fromEntries(
     FILTERS.map((f) => [f, games.filter((g) => matchesFilter(g, f)).length]),
   ) as Record<Filter, number>;
@@ -144,7 +148,7 @@ export const LibraryView: FC<{
           : `${page.length} of ${shown.length} games${q.q ? ` matching “${q.q}”` : ""}`}
       </p>
       <div class="grid">
-        {page.map((g) => <Card g={g} d={byGame.get(g.id) ?? null} />)}
+        {page.map((g) => <Card g={g} d={byGame.get(g.id) ?? null} can={can} />)}
       </div>
       {shown.length > page.length && (
         <p class="more">

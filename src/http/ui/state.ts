@@ -53,7 +53,13 @@ export interface Action {
   body: Record<string, boolean>;
 }
 
-export function primaryAction(g: GameRow): Action | null {
+/** What the peer can do, for the choice of actions. */
+export interface Abilities {
+  /** Downloads can install right after (`download {install: true}`). */
+  install: boolean;
+}
+
+export function primaryAction(g: GameRow, can: Abilities = { install: true }): Action | null {
   if (g.operation === "download") return { verb: "cancel", label: "Cancel", body: {} };
   if (g.operation !== null) return null;
   if (hasUpdate(g)) return { verb: "update", label: "Update", body: { install: g.installed } };
@@ -61,7 +67,9 @@ export function primaryAction(g: GameRow): Action | null {
     return g.playable ? { verb: "play", label: "Play", body: { server: false } } : null;
   }
   if (g.downloaded) return { verb: "install", label: "Install", body: {} };
-  if (g.sources.length > 0) return { verb: "download", label: "Download", body: { install: true } };
+  if (g.sources.length > 0) {
+    return { verb: "download", label: "Download", body: { install: can.install } };
+  }
   return null;
 }
 
