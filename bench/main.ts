@@ -11,9 +11,11 @@ import { benchDownloads } from "./download_bench.ts";
 import { benchNetnsDownloads } from "./netns_download_bench.ts";
 import { benchMdns } from "./mdns_bench.ts";
 import { benchExtract } from "./extract_bench.ts";
+import { benchHttp } from "./http_bench.ts";
 
 await benchPeerCore();
 await benchDownloads();
 await benchNetnsDownloads();
 await benchMdns();
 await benchExtract();
+await benchHttp();
