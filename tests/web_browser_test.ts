@@ -30,7 +30,7 @@ async function seedLibrary(dir: string): Promise<void> {
   const doom = await writeGame(dir, {
     id: "Doom",
     version: "1.9",
-    files: { "doom.wad": 10 * MiB, "doom.exe": 700_000 },
+    files: { "doom.wad": 40 * MiB, "doom.exe": 700_000 },
   });
   await Deno.writeFile(join(doom, "cover.png"), PNG);
   await Deno.writeTextFile(
@@ -107,10 +107,11 @@ Deno.test({
     const peers: PeerProcess[] = [];
     const browser = await launch();
     try {
+      // Capped seeds: the download lasts a few seconds, long enough to watch and to cancel.
       for (const name of ["alice", "bob"]) {
         await seedLibrary(tree.path(name));
         peers.push(
-          await PeerProcess.start(inTree(tree, name, { extraArgs: ["--upload-limit=2"] })),
+          await PeerProcess.start(inTree(tree, name, { extraArgs: ["--upload-limit=4"] })),
         );
       }
       const player = await PeerProcess.start(
@@ -150,6 +151,7 @@ Deno.test({
           await screenshot(page, "library-downloading");
           const downloaded = () => doom.getByText("Downloaded", { exact: true }).isVisible();
           const values = await barValues(page, "Doom", downloaded, 60_000);
+          console.log(`  progress bar values seen: ${[...values].join(", ")}`);
           assert(values.size >= 2, `the bar moved: ${[...values].join(", ")}`);
           await doom.getByText("Downloaded", { exact: true }).waitFor({ timeout: 30_000 });
           await page.getByRole("status").filter({ hasText: "Doom downloaded" }).waitFor();

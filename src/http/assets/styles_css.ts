@@ -115,6 +115,6 @@ meter{width:6rem;vertical-align:middle}
 dialog{background:var(--panel);color:var(--text);border:1px solid var(--line);border-radius:.6rem;max-width:32rem}
 dialog::backdrop{background:#0009}
 dialog .buttons{display:flex;justify-content:flex-end;gap:.5rem}
-@media (max-width:600px){.top{position:static}.grid{grid-template-columns:1fr}.cover.big{width:120px;height:160px}
+@media (max-width:600px){.top{position:static}.sections{order:3;flex-basis:100%}.sections a{padding:.3rem .5rem}.grid{grid-template-columns:1fr}.cover.big{width:120px;height:160px}
 th,td{padding:.35rem}.peers td:nth-child(2){display:none}}
 `;
