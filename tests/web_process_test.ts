@@ -20,6 +20,7 @@ Deno.test({
         args: [
           "run",
           "--unstable-net",
+          "--unstable-raw-imports",
           "-A",
           join(ROOT, "main.ts"),
           "--no-mdns",

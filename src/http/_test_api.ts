@@ -132,7 +132,8 @@ export function fakeApi(options: FakeOptions = {}) {
     downloads: {
       games: () => downloads.map((d) => d.game),
       views: () => downloads,
-      start: (game, o) => {
+      start: async (game, o) => {
+        await Promise.resolve();
         if (!game) throw new CommandError("bad-request", "not a game id: ");
         calls.push(`download ${game} install=${o.install}`);
         if (game === "Nope") {

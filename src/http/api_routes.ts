@@ -72,7 +72,7 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.post("/games/:id/download", async (c) => {
     const id = gameParam(c);
     const { install } = await jsonBody(c, DownloadBody);
-    return c.json(api.download(id, { install }), 202);
+    return c.json(await api.download(id, { install }), 202);
   });
   app.post("/games/:id/cancel", async (c) => {
     const id = gameParam(c);

@@ -64,7 +64,7 @@ Deno.test("POST cancel, install, uninstall, remove and play reach the API; error
       downloads: {
         games: () => [],
         views: () => [],
-        start: () => ({ sources: [], version: "1" }),
+        start: () => Promise.resolve({ sources: [], version: "1" }),
         cancel: (game) => {
           calls.push(`cancel ${game}`);
           return game === "Doom"

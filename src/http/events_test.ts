@@ -54,7 +54,7 @@ Deno.test("an event stream sends each later event with its seq as id and the har
   const events = logWith(2);
   const app = createApp({ api: fakeApi({ events }).api, token: null });
   const res = await get(app, "/api/v1/events", { Accept: "text/event-stream" });
-  setTimeout(() => events.emit("download-stalled", { game: "Doom" }), 20);
+  setTimeout(() => events.emit("download-stalled", { game: "Doom", reason: "no source" }), 20);
   const [first] = await readSse(res, (s) => s.length >= 1);
   assertEquals(first!.id, "3", "no replay without since or Last-Event-ID");
   assertEquals(JSON.parse(first!.data!), {
@@ -63,6 +63,7 @@ Deno.test("an event stream sends each later event with its seq as id and the har
     seq: 3,
     time: JSON.parse(first!.data!).time,
     game: "Doom",
+    reason: "no source",
   });
 });
 
@@ -86,7 +87,7 @@ Deno.test("a Last-Event-ID older than the log holds gets one snapshot event, the
     Accept: "text/event-stream",
     "Last-Event-ID": "5",
   });
-  setTimeout(() => events.emit("download-stalled", { game: "Doom" }), 20);
+  setTimeout(() => events.emit("download-stalled", { game: "Doom", reason: "no source" }), 20);
   const seen = await readSse(res, (s) => s.length >= 2);
   assertEquals(seen[0]!.event, "snapshot");
   assertEquals(seen[0]!.id, "50", "resumes after the snapshot's id");
@@ -150,7 +151,7 @@ Deno.test("long-poll waits for the next event, or answers empty at its timeout",
   const events = logWith(1);
   const app = createApp({ api: fakeApi({ events }).api, token: null });
   const started = Date.now();
-  setTimeout(() => events.emit("download-stalled", { game: "Doom" }), 50);
+  setTimeout(() => events.emit("download-stalled", { game: "Doom", reason: "no source" }), 50);
   const body = await (await get(app, "/api/v1/events?since=1&timeoutMs=5000")).json();
   assertEquals(body.events.map((e: { event: string }) => e.event), ["download-stalled"]);
   assert(Date.now() - started < 4_000, "answered when the event came");

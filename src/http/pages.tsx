@@ -27,9 +27,9 @@ import { SettingsView } from "./ui/settings.tsx";
  * asked of the API itself: `download` checks the install flag before the
  * game id, so an empty id is refused either way and nothing starts.
  */
-export function abilities(api: PeerApi): Abilities {
+export async function abilities(api: PeerApi): Promise<Abilities> {
   try {
-    api.download("", { install: true });
+    await api.download("", { install: true });
   } catch (error) {
     return { install: errorCode(error) !== "unsupported" };
   }
@@ -99,8 +99,9 @@ function names(api: PeerApi): (id: string) => string {
 export function pageRoutes(deps: AppDeps): Hono {
   const { api } = deps;
   const app = new Hono();
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
     const q = libraryQuery((name) => c.req.query(name));
+    const can = await abilities(api);
     return render(c, api, {
       title: "Library",
       section: "/",
@@ -111,22 +112,23 @@ export function pageRoutes(deps: AppDeps): Hono {
           games={api.listGames()}
           downloads={api.downloads()}
           q={q}
-          can={abilities(api)}
+          can={can}
         />
       ),
     });
   });
-  app.get("/games/:id", (c) => {
+  app.get("/games/:id", async (c) => {
     const id = c.req.param("id");
     if (!isGameId(id)) {
       throw new HttpError(400, "bad-request", `not a game id: ${String(id).slice(0, 80)}`);
     }
     const game = api.gameDetail(id);
+    const can = await abilities(api);
     return render(c, api, {
       title: game.name,
       section: null,
       refreshOn: "downloads peers library progress problems",
-      body: <GameView g={game} gamesDir={api.status().gamesDir} can={abilities(api)} />,
+      body: <GameView g={game} gamesDir={api.status().gamesDir} can={can} />,
     });
   });
   app.get("/downloads", (c) => {

@@ -65,7 +65,11 @@ export function describe(e: LoggedEvent, name: (id: string) => string): string {
     case "download-failed":
       return `Download of ${game} failed: ${d.message} (${d.code})`;
     case "download-stalled":
-      return `Download of ${game} stalled: no source left`;
+      return `Download of ${game} stalled: ${d.reason ?? "no source left"}`;
+    case "download-blocked":
+      return `Download of ${game} waits: ${d.message}`;
+    case "download-version-changed":
+      return `Download of ${game} follows the peers from v${d.fromVersion} to v${d.toVersion}`;
     case "download-resumed":
       return `Download of ${game} resumed`;
     case "download-cancelled":
