@@ -259,6 +259,7 @@ export class Runtime {
       localVersion: (game) =>
         library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
       onCommitted: (manifest) => library.adoptManifest(manifest),
+      hold: (game) => library.hold(game),
       scheduler: options.scheduler,
       commitRetryMs: options.commitRetryMs,
     });

@@ -10,7 +10,7 @@ import { lstatOrNull } from "../../common/owned_dir.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { hashFile, parseManifest } from "../library/mod.ts";
 import { progressPaths } from "./progress.ts";
-import { nativePath } from "./staging.ts";
+import { nativePath, type Stamp } from "./staging.ts";
 
 /** A new file of a commit with the stamp it had when staged. */
 export interface JournalFile {
@@ -36,6 +36,18 @@ export async function stampFiles(staged: string, manifest: Manifest): Promise<Jo
     });
   }
   return out;
+}
+
+/** The journal's files from stamps just taken (by manifest file index). */
+export function journalFiles(
+  manifest: Manifest,
+  stamps: ReadonlyMap<number, Stamp>,
+): JournalFile[] {
+  return manifest.files.map((file, i) => {
+    const stamp = stamps.get(i);
+    if (!stamp || stamp.size !== file.size) throw new Error(`staged ${file.path} has no stamp`);
+    return { path: file.path, size: file.size, mtimeMs: stamp.mtimeMs, ino: stamp.ino };
+  });
 }
 
 /** Whether the file at `path` still has the journal's stamp. */

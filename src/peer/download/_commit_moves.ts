@@ -156,25 +156,6 @@ export async function removeEmptyTree(dir: string): Promise<void> {
   await Deno.remove(dir).catch(() => {});
 }
 
-/**
- * Makes every folder on the way to `rel` below `root` a real folder: an
- * old file or link in the way is moved aside to `aside` (never followed),
- * so that a rename can never land outside the game folder through a link.
- */
-export async function clearWay(root: string, aside: string, rel: string): Promise<void> {
-  const parts = rel.split("/").slice(0, -1);
-  for (let i = 1; i <= parts.length; i++) {
-    const prefix = parts.slice(0, i).join("/");
-    const at = nativePath(root, prefix);
-    const info = await lstatOrNull(at);
-    if (info?.isDirectory) continue;
-    if (info) await moveAside(root, aside, prefix);
-    await Deno.mkdir(at).catch((error) => {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw moveFailure(prefix, error);
-    });
-  }
-}
-
 /** Removes folders that held only moved files (deepest first); those still holding files stay. */
 export async function removeEmptyFolders(root: string, moved: string[]): Promise<void> {
   const folders = new Set<string>();
@@ -184,5 +165,58 @@ export async function removeEmptyFolders(root: string, moved: string[]): Promise
   const deepestFirst = [...folders].sort((a, b) => b.split("/").length - a.split("/").length);
   for (const dir of deepestFirst) {
     await Deno.remove(nativePath(root, dir)).catch(() => {}); // fails unless empty
+  }
+}
+
+type Kind = "dir" | "other";
+
+/**
+ * What the folders below `root` hold, read once per folder and kept up to
+ * date with our own moves: a commit of thousands of files then costs a
+ * listing per folder instead of several stats per file. Symlinks count as
+ * "other", never as folders.
+ */
+export class Listing {
+  readonly root: string;
+  #dirs = new Map<string, Promise<Map<string, Kind>>>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  #list(dir: string): Promise<Map<string, Kind>> {
+    let listed = this.#dirs.get(dir);
+    if (!listed) {
+      listed = (async () => {
+        const names = new Map<string, Kind>();
+        try {
+          for await (const e of Deno.readDir(dir ? nativePath(this.root, dir) : this.root)) {
+            names.set(e.name, e.isDirectory ? "dir" : "other");
+          }
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+        return names;
+      })();
+      this.#dirs.set(dir, listed);
+    }
+    return listed;
+  }
+
+  /** What stands at `rel`, or null. */
+  async kind(rel: string): Promise<Kind | null> {
+    const cut = rel.lastIndexOf("/");
+    const names = await this.#list(cut < 0 ? "" : rel.slice(0, cut));
+    return names.get(rel.slice(cut + 1)) ?? null;
+  }
+
+  /** Records what now stands at `rel` after a move of ours. */
+  async set(rel: string, kind: Kind | null): Promise<void> {
+    const cut = rel.lastIndexOf("/");
+    const names = await this.#list(cut < 0 ? "" : rel.slice(0, cut));
+    const name = rel.slice(cut + 1);
+    if (kind) names.set(name, kind);
+    else names.delete(name);
+    if (kind === null || kind === "other") this.#dirs.delete(rel); // its own listing is stale
   }
 }

@@ -8,9 +8,9 @@ import { claimDir, lstatOrNull, OWNER_FILE, removeOwned } from "../../common/own
 import { nativePath } from "./staging.ts";
 import { hasStamp, type JournalFile } from "./_commit_check.ts";
 import {
-  clearWay,
   eachParallel,
   filesBelow,
+  Listing,
   move,
   moveAside,
   moveFailure,
@@ -43,23 +43,33 @@ const exists = async (path: string) => (await lstatOrNull(path)) !== null;
  */
 export async function applyForward(dirs: Dirs, plan: Plan): Promise<void> {
   const { gameDir, staged, previous } = dirs;
+  const game = new Listing(gameDir);
+  const stage = new Listing(staged);
   const files = plan.files.map((f) => f.path).filter((p) => p !== VERSION_FILE);
-  await probeInUse(gameDir, [...plan.remove, ...files]);
+  const present = async (p: string) => (await game.kind(p)) !== null;
+  const replaced = await filterParallel(files, present);
+  await probeInUse(gameDir, [...plan.remove, ...replaced]);
   await claimDir(previous);
-  const newVersionStaged = await exists(nativePath(staged, VERSION_FILE));
+  const newVersionStaged = (await stage.kind(VERSION_FILE)) !== null;
   // While the new version.ini waits in staging, the folder must not claim the old version.
   if (newVersionStaged) await moveAside(gameDir, previous, VERSION_FILE);
-  await eachParallel(plan.remove, (path) => moveAside(gameDir, previous, path));
-  await eachParallel(files, async (path) => {
-    const from = nativePath(staged, path);
-    if (!(await exists(from))) return; // moved in before a crash
-    await clearWay(gameDir, previous, path);
+  await eachParallel(plan.remove, async (path) => {
     await moveAside(gameDir, previous, path);
+    await game.set(path, null);
+  });
+  await eachParallel(files, async (path) => {
+    if (!(await stage.kind(path))) return; // moved in before a crash
+    await clearWayListed(game, previous, path);
+    if (await present(path)) {
+      await moveAside(gameDir, previous, path);
+      await game.set(path, null);
+    }
     try {
-      await move(from, nativePath(gameDir, path));
+      await Deno.rename(nativePath(staged, path), nativePath(gameDir, path));
     } catch (error) {
       throw moveFailure(path, error);
     }
+    await game.set(path, "other");
   });
   if (newVersionStaged) {
     try {
@@ -69,6 +79,31 @@ export async function applyForward(dirs: Dirs, plan: Plan): Promise<void> {
     }
   }
   await removeEmptyFolders(gameDir, plan.remove);
+}
+
+/** The items for which `test` holds, tested in parallel, in their order. */
+async function filterParallel<T>(items: T[], test: (item: T) => Promise<boolean>): Promise<T[]> {
+  const keep = new Array<boolean>(items.length);
+  await eachParallel(items.map((_, i) => i), async (i) => void (keep[i] = await test(items[i]!)));
+  return items.filter((_, i) => keep[i]);
+}
+
+/**
+ * Makes every folder on the way to `rel` a real folder, judged by the
+ * listing: an old file or link in the way is moved aside (never followed).
+ */
+async function clearWayListed(game: Listing, aside: string, rel: string): Promise<void> {
+  const parts = rel.split("/").slice(0, -1);
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    const kind = await game.kind(prefix);
+    if (kind === "dir") continue;
+    if (kind === "other") await moveAside(game.root, aside, prefix);
+    await Deno.mkdir(nativePath(game.root, prefix)).catch((error) => {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw moveFailure(prefix, error);
+    });
+    await game.set(prefix, "dir");
+  }
 }
 
 /**

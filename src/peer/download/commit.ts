@@ -33,10 +33,10 @@ import type { Logger } from "../../common/log.ts";
 import { claimDir, NotOursError, removeOwned } from "../../common/owned_dir.ts";
 import { isGameId, scanGame, wirePathError } from "../library/mod.ts";
 import type { Manifest } from "../../wire/protocol.ts";
-import { nativePath, STAGING_DIR } from "./staging.ts";
+import { nativePath, STAGING_DIR, type Stamp } from "./staging.ts";
 import { clearProgress } from "./progress.ts";
 import { readDownloadRecord, writeDownloadRecord } from "./record.ts";
-import { checkStaged, type JournalFile, stampFiles } from "./_commit_check.ts";
+import { checkStaged, type JournalFile, journalFiles, stampFiles } from "./_commit_check.ts";
 import { CommitError } from "./_commit_moves.ts";
 import { applyForward, finishCommit, rollBack } from "./_commit_steps.ts";
 
@@ -88,7 +88,8 @@ export function commitDirs(gamesDir: string, game: string) {
 }
 
 /**
- * Commits a verified, flushed staging folder of `manifest`. Throws a
+ * Commits a verified, flushed staging folder of `manifest` (`staged`: the
+ * files' stamps just taken, by file index; read from disk when absent). Throws a
  * CommitError (`files-in-use`, `io-error`, `not-ours`) after rolling back:
  * the old version is then whole and the new one still staged.
  */
@@ -96,6 +97,7 @@ export async function commitDownload(
   ctx: CommitContext,
   manifest: Manifest,
   manifestHash: string,
+  staged?: ReadonlyMap<number, Stamp>,
 ): Promise<void> {
   const { game } = manifest;
   const dirs = commitDirs(ctx.gamesDir, game);
@@ -106,7 +108,7 @@ export async function commitDownload(
     game,
     version: manifest.version,
     manifestHash,
-    files: await stampFiles(dirs.staged, manifest),
+    files: staged ? journalFiles(manifest, staged) : await stampFiles(dirs.staged, manifest),
     remove: (old?.files ?? []).map((f) => f.path).filter((p) => !wanted.has(p)),
     owned: (await readDownloadRecord(ctx.stateDir, game))?.files ?? [],
     kept: new Date().toISOString().replace(/[:.]/g, "-"),

@@ -23,8 +23,8 @@ import type { RateGate } from "../../common/rate_limit.ts";
 import { type ErrorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { batches, type BlockPlan, planBlocks } from "./plan.ts";
-import { isDiskFull, Staging } from "./staging.ts";
+import { batches, type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
+import { isDiskFull, sameStamp, Staging, type Stamp } from "./staging.ts";
 import { commitDownload, CommitError } from "./commit.ts";
 import { clearProgress, type DownloadTarget } from "./progress.ts";
 import { ProgressRecorder } from "./recorder.ts";
@@ -55,6 +55,8 @@ export interface DownloadDeps {
   superseded?: () => boolean;
   /** A source sent a block that failed its hash (the seed may re-check its file). */
   onBadBlock?: (peerId: string, path: string, index: number) => void;
+  /** Holds the library's rescans of the game while its files move (returns the release). */
+  hold?: (game: string) => () => void;
   scheduler?: SchedulerOptions;
   /** @default {Date.now} */
   now?: () => number;
@@ -358,6 +360,28 @@ export class Download {
   }
 
   /**
+   * The proof behind a commit: every staged file still has the stamp it had
+   * right after our last verified write to it. One that does not (touched by
+   * anything else since, or created here) is hashed again in full; a block
+   * that no longer matches fails the download rather than commit it.
+   */
+  async #prove(staged: ReadonlyMap<number, Stamp>): Promise<void> {
+    const { manifest, stamps } = this.target;
+    for (const [file, stamp] of staged) {
+      const saved = stamps.get(file);
+      if (saved && sameStamp(saved, stamp)) continue;
+      for (let id = this.#plan.firstOf[file]!; id < this.#plan.firstOf[file + 1]!; id++) {
+        const spec = this.#plan.blocks[id]!;
+        const bytes = await this.#staging.read(file, spec.index * manifest.blockSize, spec.size);
+        if (!bytes || !(await verifyRun(this.#plan, id, 1, bytes)).ok[0]) {
+          const path = manifest.files[file]!.path;
+          throw new DownloadFailure("io-error", `staged ${path} was changed by something else`);
+        }
+      }
+    }
+  }
+
+  /**
    * Commits all or nothing. While a file is in use (or the commit failed and
    * was undone) the download waits and tries again, the new version staged
    * and the old one whole, until it succeeds or is cancelled or stopped.
@@ -366,16 +390,21 @@ export class Download {
     this.#phase = "committing";
     this.#rate = 0;
     const t0 = this.#now();
-    await this.#staging.complete();
+    await this.#recorder.save({ flush: true }); // every file stamped right after its last write
+    const staged = await this.#staging.complete();
     await this.#staging.close();
+    await this.#prove(staged);
     const { game, version, manifest, manifestHash } = this.target;
     const ctx = { stateDir: this.#d.stateDir, gamesDir: this.#d.gamesDir, log: this.#d.log };
     const waits = this.#d.commitRetryMs ?? COMMIT_RETRY_MS;
+    let release = () => {};
     for (let attempt = 0;; attempt++) {
+      release = this.#d.hold?.(game) ?? (() => {});
       try {
-        await commitDownload(ctx, manifest, manifestHash);
+        await commitDownload(ctx, manifest, manifestHash, staged);
         break;
       } catch (error) {
+        release();
         if (!(error instanceof CommitError) || error.code === "not-ours" || error.halfway) {
           throw error;
         }
@@ -395,7 +424,11 @@ export class Download {
     }
     this.#blocked = null;
     const t1 = this.#now();
-    await this.#d.onCommitted(manifest);
+    try {
+      await this.#d.onCommitted(manifest);
+    } finally {
+      release();
+    }
     this.#d.log.info(
       `${game} ${version} is in place in ${this.#d.gamesDir} ` +
         `(commit ${t1 - t0} ms, adopt ${this.#now() - t1} ms)`,

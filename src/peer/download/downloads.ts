@@ -19,6 +19,7 @@ import type { Manifest } from "../../wire/protocol.ts";
 import { Download, type DownloadOutcome } from "./downloader.ts";
 import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
 import {
+  bitsOf,
   clearProgress,
   type DownloadTarget,
   loadProgress,
@@ -44,6 +45,8 @@ export interface DownloadsOptions {
   onCommitted: (manifest: Manifest) => Promise<void>;
   /** A source sent a block that failed its hash. */
   onBadBlock?: (peerId: string, game: string, path: string, index: number) => void;
+  /** Holds the library's rescans of a game while a commit moves its files. */
+  hold?: (game: string) => () => void;
   scheduler?: SchedulerOptions;
   /** Waits between commit attempts while a file is in use (tests). */
   commitRetryMs?: number[];
@@ -185,7 +188,12 @@ export class Downloads {
       stamps: new Map(),
     };
     await saveManifest(this.#o.stateDir, game, chosen.bytes);
-    await saveProgress(this.#o.stateDir, { ...target, blocks: countBlocks(target.manifest) });
+    const blocks = countBlocks(target.manifest);
+    await saveProgress(this.#o.stateDir, {
+      ...target,
+      verified: bitsOf(blocks, []),
+      unconfirmed: bitsOf(blocks, target.unconfirmed),
+    });
     entry.preparing = null;
     await this.#run(target, entry);
   }
@@ -210,6 +218,7 @@ export class Downloads {
       onCommitted: this.#o.onCommitted,
       superseded: () => this.#newerThan(target) !== null,
       onBadBlock: (peerId, path, index) => this.#o.onBadBlock?.(peerId, game, path, index),
+      hold: this.#o.hold,
       scheduler: this.#o.scheduler,
       commitRetryMs: this.#o.commitRetryMs,
     });

@@ -15,14 +15,18 @@ export interface BlockPlan {
   blocks: BlockSpec[];
   hashes: string[];
   totalBytes: number;
+  /** The global id of each file's first block; file f's blocks are firstOf[f]..firstOf[f+1]-1. */
+  firstOf: number[];
 }
 
 /** Every block of every file, in manifest order. */
 export function planBlocks(manifest: Manifest): BlockPlan {
   const blocks: BlockSpec[] = [];
   const hashes: string[] = [];
+  const firstOf: number[] = [];
   let totalBytes = 0;
   manifest.files.forEach((file, f) => {
+    firstOf.push(blocks.length);
     file.blocks.forEach((hash, index) => {
       const size = Math.min(manifest.blockSize, file.size - index * manifest.blockSize);
       blocks.push({ file: f, index, size });
@@ -30,7 +34,8 @@ export function planBlocks(manifest: Manifest): BlockPlan {
       totalBytes += size;
     });
   });
-  return { blocks, hashes, totalBytes };
+  firstOf.push(blocks.length);
+  return { blocks, hashes, totalBytes, firstOf };
 }
 
 /**

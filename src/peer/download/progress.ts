@@ -7,8 +7,9 @@
  *   checked again on load, so a damaged file is never trusted);
  * - `<game>.json`: `{ v: 2, game, version, manifestHash, install, verified,
  *   unconfirmed }`, two base64 bitmaps over the manifest's blocks in order;
- * - `<game>.stamps.json`: `{ v: 1, stamps: [[file, size, mtimeMs, ctimeMs,
- *   ino], ...] }`, each staged file's stamp right after its last flush.
+ * - `<game>.stamps.jsonl`: one `[file, size, mtimeMs, ctimeMs, ino]` line
+ *   per staged file and flush, appended (and synced) after each flush; the
+ *   last line of a file wins, a torn last line is ignored.
  *
  * `verified` blocks were hashed, written and then flushed (fsync). A resume
  * trusts them only while their file's stamp still matches the stored one;
@@ -16,8 +17,11 @@
  * writes, or by anybody) has its blocks hashed again from disk, and only
  * those that match stay. `unconfirmed` blocks were hashed and written but
  * not yet flushed: always hashed again. Recovery and resume check what is on
- * disk, never what a record remembers. Every file is written atomically;
- * the stamps before the bitmaps that rely on them.
+ * disk, never what a record remembers. The record and the manifest are
+ * written atomically; the stamps are made durable before the bitmaps that
+ * rely on them. Saves cost bytes in proportion to the blocks, never a copy
+ * of a set or a rewrite of every stamp, so a game of 50,000 files is as
+ * cheap to record as one of 50.
  *
  * @module
  */
@@ -54,15 +58,25 @@ export function progressPaths(stateDir: string, game: string) {
     dir,
     state: join(dir, `${game}.json`),
     manifest: join(dir, `${game}.manifest.json`),
-    stamps: join(dir, `${game}.stamps.json`),
+    stamps: join(dir, `${game}.stamps.jsonl`),
   };
 }
 
-export function encodeBitmap(blocks: number, verified: Iterable<number>): string {
+/** A bitmap over `blocks` blocks with the bits of `ids` set. */
+export function bitsOf(blocks: number, ids: Iterable<number>): Uint8Array {
   const bits = new Uint8Array(Math.ceil(blocks / 8));
-  for (const id of verified) {
+  for (const id of ids) {
     if (id >= 0 && id < blocks) bits[id >> 3] = bits[id >> 3]! | (1 << (id & 7));
   }
+  return bits;
+}
+
+export function encodeBitmap(blocks: number, verified: Iterable<number>): string {
+  return bitsToBase64(bitsOf(blocks, verified));
+}
+
+/** base64 of a bitmap. */
+export function bitsToBase64(bits: Uint8Array): string {
   let text = "";
   for (let i = 0; i < bits.length; i += 0x8000) {
     text += String.fromCharCode(...bits.subarray(i, i + 0x8000));
@@ -84,10 +98,13 @@ export async function saveManifest(stateDir: string, game: string, bytes: Uint8A
   await writeFileAtomic(progressPaths(stateDir, game).manifest, bytes);
 }
 
-/** Saves which blocks are verified. */
+/** Saves which blocks are verified (durable) and which were only written (unconfirmed). */
 export async function saveProgress(
   stateDir: string,
-  d: Omit<DownloadTarget, "manifest" | "stamps"> & { blocks: number },
+  d: Pick<DownloadTarget, "game" | "version" | "manifestHash" | "install"> & {
+    verified: Uint8Array;
+    unconfirmed: Uint8Array;
+  },
 ): Promise<void> {
   const record = {
     v: 2,
@@ -95,23 +112,37 @@ export async function saveProgress(
     version: d.version,
     manifestHash: d.manifestHash,
     install: d.install,
-    verified: encodeBitmap(d.blocks, d.verified),
-    unconfirmed: encodeBitmap(d.blocks, d.unconfirmed),
+    verified: bitsToBase64(d.verified),
+    unconfirmed: bitsToBase64(d.unconfirmed),
   };
   await writeFileAtomic(progressPaths(stateDir, d.game).state, JSON.stringify(record));
 }
 
-/** Saves the staged files' stamps (before any bitmap that relies on them). */
+const stampLine = ([file, s]: [number, Stamp]) =>
+  JSON.stringify([file, s.size, s.mtimeMs, s.ctimeMs, s.ino]) + "\n";
+
+/** Appends stamps of files just flushed and makes them durable (before the bitmaps that rely on them). */
+export async function appendStamps(
+  stateDir: string,
+  game: string,
+  stamps: ReadonlyMap<number, Stamp>,
+): Promise<void> {
+  if (stamps.size === 0) return;
+  const path = progressPaths(stateDir, game).stamps;
+  using file = await Deno.open(path, { append: true, create: true });
+  const bytes = new TextEncoder().encode([...stamps].map(stampLine).join(""));
+  let written = 0;
+  while (written < bytes.length) written += await file.write(bytes.subarray(written));
+  await file.syncData();
+}
+
+/** Replaces the stamps with `stamps` (compacted: one line per file). */
 export async function saveStamps(
   stateDir: string,
   game: string,
   stamps: ReadonlyMap<number, Stamp>,
 ): Promise<void> {
-  const rows = [...stamps].map(([file, s]) => [file, s.size, s.mtimeMs, s.ctimeMs, s.ino]);
-  await writeFileAtomic(
-    progressPaths(stateDir, game).stamps,
-    JSON.stringify({ v: 1, stamps: rows }),
-  );
+  await writeFileAtomic(progressPaths(stateDir, game).stamps, [...stamps].map(stampLine).join(""));
 }
 
 /** Forgets a download (finished or cancelled). */
@@ -142,7 +173,7 @@ export async function loadProgress(
     return { saved, bad };
   }
   for (const name of names) {
-    if (!name.endsWith(".json") || /\.(manifest|stamps|commit)\.json$/.test(name)) continue;
+    if (!name.endsWith(".json") || /\.(manifest|commit)\.json$/.test(name)) continue;
     const game = name.slice(0, -".json".length);
     try {
       saved.push(await loadOne(stateDir, game));
@@ -176,16 +207,19 @@ async function loadOne(stateDir: string, game: string): Promise<SavedDownload> {
   };
 }
 
-/** The stored stamps; none (everything is hashed again) when the file is absent or damaged. */
+/** The stored stamps, last line per file winning; damaged lines are skipped (hashed again). */
 async function loadStamps(path: string, files: number): Promise<Map<number, Stamp>> {
   const stamps = new Map<number, Stamp>();
-  const data = await readJsonIfExists(path).catch(() => undefined) as
-    | { v?: unknown; stamps?: unknown }
-    | undefined;
-  if (data?.v !== 1 || !Array.isArray(data.stamps)) return stamps;
+  const text = await Deno.readTextFile(path).catch(() => "");
   const num = (x: unknown) => typeof x === "number" && Number.isFinite(x);
   const opt = (x: unknown) => x === null ? null : num(x) ? x as number : undefined;
-  for (const row of data.stamps) {
+  for (const line of text.split("\n")) {
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      continue; // a torn last line, or damage
+    }
     if (!Array.isArray(row) || row.length !== 5) continue;
     const [file, size, mtimeMs, ctimeMs, ino] = row;
     const stamp = { size, mtimeMs: opt(mtimeMs), ctimeMs: opt(ctimeMs), ino: opt(ino) };

@@ -2,13 +2,14 @@ import { join } from "node:path";
 import { assertEquals } from "../../../tests/assert.ts";
 import { buildManifest } from "../library/mod.ts";
 import {
+  appendStamps,
+  bitsOf,
   clearProgress,
   decodeBitmap,
   encodeBitmap,
   loadProgress,
   saveManifest,
   saveProgress,
-  saveStamps,
 } from "./progress.ts";
 
 Deno.test("block bitmaps round-trip, ignoring ids out of range", () => {
@@ -31,12 +32,15 @@ Deno.test("saved progress loads back; damaged records are reported and skipped",
       version: "1",
       manifestHash: built.hash,
       install: false,
-      verified: new Set([0]),
-      unconfirmed: new Set([1]),
-      blocks: 2,
+      verified: bitsOf(2, [0]),
+      unconfirmed: bitsOf(2, [1]),
     });
     const stamp = { size: 8, mtimeMs: 5, ctimeMs: 6, ino: 7 };
-    await saveStamps(state, "G", new Map([[0, stamp], [9, stamp]]));
+    const older = { ...stamp, size: 1 };
+    await appendStamps(state, "G", new Map([[0, older], [9, stamp]]));
+    await appendStamps(state, "G", new Map([[0, stamp]]));
+    // A torn last line (a crash in the middle of an append) is ignored.
+    await Deno.writeTextFile(join(state, "downloads", "G.stamps.jsonl"), "[0,9", { append: true });
     await Deno.writeTextFile(join(state, "downloads", "H.json"), "{ not json");
     const { saved, bad } = await loadProgress(state);
     assertEquals(saved.map((d) => [d.game, [...d.verified], [...d.unconfirmed]]), [["G", [0], [
@@ -45,7 +49,7 @@ Deno.test("saved progress loads back; damaged records are reported and skipped",
     assertEquals(
       [...saved[0]!.stamps],
       [[0, stamp]],
-      "a stamp of no file of the manifest is dropped",
+      "the last line wins; no file 9 in the manifest",
     );
     assertEquals(bad.map((b) => [b.game, b.name]), [["H", "H.json"]]);
     // A manifest that no longer matches its hash is never trusted.

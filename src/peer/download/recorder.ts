@@ -17,7 +17,7 @@
  */
 import type { BlockPlan } from "./plan.ts";
 import { verifyRun } from "./plan.ts";
-import { type DownloadTarget, saveProgress, saveStamps } from "./progress.ts";
+import { appendStamps, bitsOf, type DownloadTarget, saveProgress, saveStamps } from "./progress.ts";
 import { sameStamp, type Staging } from "./staging.ts";
 
 /** Unsaved verified bytes that trigger a save: bounds what a crash makes us fetch again. */
@@ -37,8 +37,10 @@ export interface RecorderOptions {
 
 export class ProgressRecorder {
   #o: RecorderOptions;
-  /** Verified blocks known flushed to disk; the rest of `target.verified` is only written. */
-  #durable: Set<number>;
+  /** Bitmap of every verified and written block (as `target.verified`). */
+  #written: Uint8Array;
+  /** Bitmap of the verified blocks known flushed to disk. */
+  #durable: Uint8Array;
   #unsaved = 0;
   #saving: Promise<void> | null = null;
   #lastSave = 0;
@@ -48,7 +50,8 @@ export class ProgressRecorder {
 
   constructor(options: RecorderOptions) {
     this.#o = options;
-    this.#durable = new Set(options.target.verified);
+    this.#written = bitsOf(options.plan.blocks.length, options.target.verified);
+    this.#durable = this.#written.slice();
   }
 
   /**
@@ -93,8 +96,9 @@ export class ProgressRecorder {
     for (const id of trusted) verified.add(id);
     // What was just read back is made durable and stamped anew: the next resume trusts it.
     for (const [file, stamp] of await staging.sync(rechecked)) stamps.set(file, stamp);
-    if (rechecked.size > 0) await saveStamps(this.#o.stateDir, this.#o.target.game, stamps);
-    this.#durable = new Set(trusted);
+    await saveStamps(this.#o.stateDir, this.#o.target.game, stamps); // compacted
+    this.#written = bitsOf(plan.blocks.length, trusted);
+    this.#durable = this.#written.slice();
     return check.length;
   }
 
@@ -102,6 +106,7 @@ export class ProgressRecorder {
   add(ids: number[]): void {
     for (const id of ids) {
       this.#o.target.verified.add(id);
+      this.#written[id >> 3] = this.#written[id >> 3]! | (1 << (id & 7));
       this.#unsaved += this.#o.plan.blocks[id]!.size;
     }
     if (this.#saving) return;
@@ -122,23 +127,18 @@ export class ProgressRecorder {
   async save(options: { flush?: boolean } = {}): Promise<void> {
     await this.#saving; // one save at a time, or an older record could land last
     const { target, stateDir, staging } = this.#o;
-    const written = new Set(target.verified);
+    // What is written before the flush starts is durable once it ends.
+    const written = this.#written.slice();
     this.#unsaved = 0;
     this.#lastSave = this.#o.now();
     if (options.flush || this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS) {
       this.#lastFlush = this.#lastSave;
       const stamps = await staging.flush();
-      if (stamps.size > 0) {
-        for (const [file, stamp] of stamps) target.stamps.set(file, stamp);
-        await saveStamps(stateDir, target.game, target.stamps);
-      }
+      for (const [file, stamp] of stamps) target.stamps.set(file, stamp);
+      await appendStamps(stateDir, target.game, stamps);
       this.#durable = written;
     }
-    await saveProgress(stateDir, {
-      ...target,
-      verified: this.#durable,
-      unconfirmed: new Set([...written].filter((id) => !this.#durable.has(id))),
-      blocks: this.#o.plan.blocks.length,
-    });
+    const unconfirmed = written.map((bits, i) => bits & ~this.#durable[i]!);
+    await saveProgress(stateDir, { ...target, verified: this.#durable, unconfirmed });
   }
 }

@@ -123,16 +123,21 @@ export class Staging {
 
   /**
    * Gives every file its exact manifest size (empty files are created, a
-   * file left longer by an earlier version is cut) and makes all durable.
-   * A file shorter than its manifest size was damaged: throws.
+   * file left longer by an earlier version is cut), makes all durable, and
+   * returns every file's stamp now, by file index. A file shorter than its
+   * manifest size was damaged: throws.
    */
-  async complete(): Promise<void> {
+  async complete(): Promise<Map<number, Stamp>> {
     await this.flush();
+    const stamps = new Map<number, Stamp>();
     for (let i = 0; i < this.#manifest.files.length; i++) {
       const { size, path } = this.#manifest.files[i]!;
       const native = this.pathOf(i);
       const info = await lstatOrNull(native);
-      if (info && info.isFile && info.size === size) continue;
+      if (info && info.isFile && info.size === size) {
+        stamps.set(i, stampOf(info));
+        continue;
+      }
       if (size > 0 && (!info?.isFile || info.size < size)) {
         throw new Error(`staged ${path} is shorter than ${size} bytes`);
       }
@@ -140,7 +145,9 @@ export class Staging {
       using file = await Deno.open(native, { write: true, create: true });
       await file.truncate(size);
       await file.syncData();
+      stamps.set(i, stampOf(await file.stat()));
     }
+    return stamps;
   }
 
   async #mkdirFor(path: string): Promise<void> {

@@ -82,6 +82,9 @@ export class Library {
   #fullScanPending: Promise<void> | null = null;
   readonly #watching: Watching;
   #running: AbortSignal | null = null;
+  /** Games whose folder a commit is changing (see `hold`), with their hold count. */
+  #held = new Map<string, number>();
+  #deferred = new Set<string>();
 
   constructor(options: LibraryOptions) {
     this.#gamesDir = resolve(options.gamesDir);
@@ -193,11 +196,32 @@ export class Library {
    * again, then the library rescans.
    */
   async adoptManifest(manifest: Manifest): Promise<void> {
-    if (manifest.blockSize === this.#blockSize) {
-      const scan = await scanGame(this.gamesDir, manifest.game).catch(() => null);
-      if (scan) await this.#worker.adopt(scan, manifest.files);
-    }
-    await this.rescan();
+    const id = manifest.game;
+    await this.#enqueue(async () => {
+      const scan = await scanGame(this.#gamesDir, id).catch(() => null);
+      if (scan && manifest.blockSize === this.#blockSize) {
+        await this.#worker.adopt(scan, manifest.files);
+      }
+      await this.#applyScan(scan ? [scan] : [], new Set([id]));
+    });
+  }
+
+  /**
+   * No rescans of `game` until the returned function is called: a commit
+   * moving thousands of its files must not have the folder scanned again
+   * after every few of them. Changes seen meanwhile are scanned once, after.
+   */
+  hold(game: string): () => void {
+    this.#held.set(game, (this.#held.get(game) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.#held.get(game)! - 1;
+      if (left > 0) return void this.#held.set(game, left);
+      this.#held.delete(game);
+      if (this.#deferred.delete(game)) this.#watching.mark(new Set([game]));
+    };
   }
 
   rescan(): Promise<void> {
@@ -318,6 +342,8 @@ export class Library {
       this.#log.info(`ignoring ${name} in the games dir: not a game folder`);
     }
     await this.#applyScan(result.games, "all");
+    // A game held by a commit was seen half-moved: it is scanned again once released.
+    for (const id of this.#held.keys()) this.#deferred.add(id);
     await this.#watching.watch(dir);
     return true;
   }
@@ -340,9 +366,11 @@ export class Library {
   }
 
   #onDirty(dirty: Dirty): void {
-    if (dirty === "all") void this.rescan();
+    if (dirty === "all") return void this.rescan();
+    const ids = new Set([...dirty].filter((id) => !this.#held.has(id)));
+    for (const id of dirty) if (this.#held.has(id)) this.#deferred.add(id);
     // A full scan waiting to start covers these games too.
-    else if (!this.#fullScanPending) void this.#enqueue(() => this.#scanIdsNow(dirty));
+    if (ids.size > 0 && !this.#fullScanPending) void this.#enqueue(() => this.#scanIdsNow(ids));
   }
 
   /** Replaces the state of the games in `scope` by `found`, then prepares and publishes. */
