@@ -2,6 +2,13 @@
  * Leveled logging to stderr. stdout belongs to the JSONL harness, so every
  * human-readable line goes to stderr.
  *
+ * Messages carry text from the wire and from game folders (peer names, game
+ * names, paths), so every control character is escaped before a line is
+ * written: C0 (newlines included), DEL, C1, and the Unicode bidi overrides
+ * and isolates (U+202A-U+202E, U+2066-U+2069). A line on the terminal is
+ * then always exactly one line, and it cannot move the cursor, clear the
+ * screen, set the window title or reorder what the reader sees.
+ *
  * @module
  */
 
@@ -29,6 +36,22 @@ export interface LoggerOptions {
 
 const encoder = new TextEncoder();
 
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every control character, DEL, C1 control and bidi override
+ * written as a visible escape: `\x1b`, `\x0a`, `\u202e`.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
 function stderrSink(line: string): void {
   try {
     Deno.stderr.writeSync(encoder.encode(line + "\n"));
@@ -46,7 +69,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const write = (lvl: LogLevel, message: string) => {
       if (LOG_LEVELS.indexOf(lvl) < min) return;
       const time = new Date().toISOString().slice(11, 23);
-      sink(`${time} ${lvl.toUpperCase().padEnd(5)} ${scope ? `[${scope}] ` : ""}${message}`);
+      const text = escapeControls(`${scope ? `[${scope}] ` : ""}${message}`);
+      sink(`${time} ${lvl.toUpperCase().padEnd(5)} ${text}`);
     };
     return {
       debug: (m) => write("debug", m),
