@@ -29,6 +29,12 @@ async function setup() {
     version: "1.0",
     files: { "pak0.pak": 3 * MiB + 17 },
   });
+  // A game folder written to attack whoever logs or shows it.
+  await writeGame(gamesDir, { id: "Evil", version: "1.0", files: { "a\x1b[2J.txt": 1 } });
+  await Deno.writeTextFile(
+    join(gamesDir, "Evil", "game.json"),
+    JSON.stringify({ name: "Evil\nINFO forged\x1b]0;pwned\x07", genre: "\u202eSPF" }),
+  );
   await Deno.mkdir(join(gamesDir, "Quake", "local"), { recursive: true });
   await Deno.writeTextFile(join(gamesDir, "Quake", "local", "save.dat"), "secret save");
   const logs: string[] = [];
@@ -290,6 +296,40 @@ Deno.test("fuzz: random and truncated frames never disturb the peer", async () =
     const check = await s.member();
     assertEquals((await check.request({ type: "ping" })).message.type, "pong");
     assertEquals(s.runtime.status().services.transport?.state, "running");
+  } finally {
+    await s.cleanup();
+  }
+});
+
+// deno-lint-ignore no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+Deno.test("a hostile peer name is refused at hello and never reaches the log raw", async () => {
+  const s = await setup();
+  try {
+    const hostile = { ...s.local, name: "mallory\nINFO forged line\x1b[2J\x1b]0;pwned\x07" };
+    const result = await clientHello(new Session(await s.dial()), hostile, null);
+    assertEquals(result.kind, "refused");
+    assertMatch((result as { reason: string }).reason, /bad-request: .*name: contains a control/);
+    assertEquals(s.runtime.api.listPeers(), []);
+    assert(s.logs.some((l) => /refused connection .*name: contains a control/.test(l)));
+    const raw = s.logs.filter((l) => RAW_CONTROL.test(l));
+    assertEquals(raw, [], "log lines with raw control characters");
+  } finally {
+    await s.cleanup();
+  }
+});
+
+Deno.test("hostile game.json text and file names are dropped or escaped, never written raw", async () => {
+  const s = await setup();
+  try {
+    const evil = s.runtime.api.listGames().find((g) => g.id === "Evil");
+    assertEquals(evil?.name, "Evil", "the hostile name falls back to the game id");
+    assertEquals(evil?.genre, undefined);
+    assert(s.logs.some((l) => l.includes("not shared: a\\x1b[2J.txt")), s.logs.join("\n"));
+    assert(s.logs.some((l) => l.includes("Evil: game.json: field 'name' ignored")));
+    const raw = s.logs.filter((l) => RAW_CONTROL.test(l));
+    assertEquals(raw, [], "log lines with raw control characters");
   } finally {
     await s.cleanup();
   }

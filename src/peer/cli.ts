@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
-import { DEFAULT_PORT } from "../wire/protocol.ts";
+import { DEFAULT_PORT, lineTextError } from "../wire/protocol.ts";
 import { DEFAULT_PARTY_KEY } from "../trust/party.ts";
 import { LOG_LEVELS, type LogLevel } from "../common/log.ts";
 import { parseAddr } from "./sync/peer_table.ts";
@@ -146,6 +146,13 @@ function text(flag: string, value: string | undefined, max: number): string | un
   return trimmed;
 }
 
+/** A name peers accept (protocol.ts): no C1 controls or bidi overrides either. */
+function peerName(name: string | undefined): string | undefined {
+  const problem = name === undefined ? null : lineTextError(name);
+  if (problem) throw new CliError(`--name ${problem}`);
+  return name;
+}
+
 /** Parses `args`; never throws. */
 export function parseCli(args: string[], ctx: CliContext): CliResult {
   let values;
@@ -198,7 +205,7 @@ function build(values: Record<string, unknown>, ctx: CliContext): CliOptions {
   return {
     gamesDir: dir("games-dir", "LANSPREAD_GAMES_DIR", "games"),
     stateDir: dir("state-dir", "LANSPREAD_STATE_DIR", "state"),
-    name: text("name", str("name"), 64) ?? (ctx.hostname.slice(0, 64) || "lanspread"),
+    name: peerName(text("name", str("name"), 64)) ?? (ctx.hostname.slice(0, 64) || "lanspread"),
     host,
     port: port("port", str("port"), DEFAULT_PORT),
     partyKey: partyKey ?? DEFAULT_PARTY_KEY,

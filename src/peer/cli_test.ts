@@ -84,6 +84,8 @@ Deno.test("bad flags and values are one-line errors", () => {
     [["--name", "   "], /--name/],
     [["--name", "x".repeat(65)], /--name/],
     [["--name", "a\u0007b"], /control/],
+    [["--name", "a\u009bb"], /control/],
+    [["--name", "a\u202eb"], /bidi/],
     [["--host", "a b"], /--host/],
     [["stray"], /stray|positional/i],
     [["--port"], /port/],

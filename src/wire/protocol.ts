@@ -106,24 +106,67 @@ export const Addr = z.string().min(3).max(300).regex(
   "not host:port",
 );
 const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const Name = z.string().min(1).max(LIMITS.maxNameLength);
+
+// Text that peers show and log. Control characters in it could forge log
+// lines or drive a terminal (escape sequences), bidi overrides could reorder
+// what a reader sees, and a lone surrogate is not text at all (and would
+// take 6 bytes in JSON, past the size bounds below).
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// deno-lint-ignore no-control-regex
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** Why `text` is not one line of printable text (a name, a version), or null. */
+export function lineTextError(text: string): string | null {
+  if (!text.isWellFormed()) return "contains a lone surrogate";
+  if (CONTROL.test(text)) return "contains a control character";
+  if (BIDI.test(text)) return "contains a bidi override";
+  return null;
+}
+
+/** Why `text` is not printable free text (a description: lines and tabs allowed), or null. */
+export function freeTextError(text: string): string | null {
+  if (!text.isWellFormed()) return "contains a lone surrogate";
+  if (CONTROL_BUT_LINES.test(text)) return "contains a control character";
+  return null;
+}
+
+/** One line of printable text, 1 to `max` UTF-16 code units. */
+export function lineText(max: number) {
+  return z.string().min(1).max(max).superRefine((text, ctx) => {
+    const problem = lineTextError(text);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+}
+
+/** A peer's or a game's display name. */
+export const DisplayName = lineText(LIMITS.maxNameLength);
+/** A game version (`version.ini`), also shown and logged. */
+export const Version = lineText(LIMITS.maxNameLength);
+/** Free text (a game's description): printable, lines and tabs allowed. */
+export const FreeText = z.string().max(LIMITS.maxTextLength).superRefine((text, ctx) => {
+  const problem = freeTextError(text);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+const Name = DisplayName;
 
 /** One game as offered to peers (domain: `library`). */
 export const WireGame = z.object({
   id: GameId,
   name: Name,
-  version: z.string().min(1).max(LIMITS.maxNameLength),
+  version: Version,
   size: Count,
   files: Count,
   /** Present once every block is hashed; absent while hashing. */
   manifestHash: Sha256Hex.optional(),
-  description: z.string().max(LIMITS.maxTextLength).optional(),
-  genre: z.string().max(LIMITS.maxNameLength).optional(),
-  players: z.string().max(LIMITS.maxNameLength).optional(),
+  description: FreeText.optional(),
+  genre: lineText(LIMITS.maxNameLength).optional(),
+  players: lineText(LIMITS.maxNameLength).optional(),
   /** Relative path of a cover image among the shared files. */
-  cover: z.string().max(LIMITS.maxPathLength).optional(),
+  cover: lineText(LIMITS.maxPathLength).optional(),
   /** The version the offering peer has installed, when it has. */
-  installedVersion: z.string().min(1).max(LIMITS.maxNameLength).optional(),
+  installedVersion: Version.optional(),
 });
 export type WireGame = z.infer<typeof WireGame>;
 
@@ -153,7 +196,7 @@ export type ManifestFile = z.infer<typeof ManifestFile>;
 /** Manifest body; its hash is SHA-256 of its canonical JSON bytes (library/manifest.ts). */
 export const Manifest = z.object({
   game: GameId,
-  version: z.string().min(1).max(LIMITS.maxNameLength),
+  version: Version,
   blockSize: z.number().int().positive().max(LIMITS.blockSize),
   files: z.array(ManifestFile).max(LIMITS.maxManifestFiles),
 });
@@ -242,7 +285,7 @@ export const Response = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("manifest"),
     game: GameId,
-    version: z.string().min(1).max(LIMITS.maxNameLength),
+    version: Version,
     hash: Sha256Hex,
     payload: Count,
   }),

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { z } from "zod";
-import { LIMITS } from "../../wire/protocol.ts";
+import { DisplayName, FreeText, LIMITS, Version } from "../../wire/protocol.ts";
 import { wirePathError } from "./paths.ts";
 
 export const VERSION_FILE = "version.ini";
@@ -28,13 +28,11 @@ export interface GameMeta {
 const MAX_VERSION_BYTES = 4096;
 const MAX_META_BYTES = 1024 * 1024;
 
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-const shortText = z.string().trim().min(1).max(LIMITS.maxNameLength);
+// The rules of the wire (protocol.ts), so that we never offer what peers refuse.
+const shortText = z.string().trim().pipe(DisplayName);
 const FIELDS = {
   name: shortText,
-  description: z.string().trim().min(1).max(LIMITS.maxTextLength),
+  description: z.string().trim().min(1).pipe(FreeText),
   genre: shortText,
   // "2-8" or 4: people write both.
   players: z.union([z.string(), z.number()]).transform(String).pipe(shortText),
@@ -80,7 +78,9 @@ export async function readVersionIni(
   let problem: string | null = null;
   if (version === "") problem = "empty";
   else if (version.length > LIMITS.maxNameLength) problem = `longer than ${LIMITS.maxNameLength}`;
-  else if (CONTROL.test(version)) problem = "more than one line or control characters";
+  else if (!Version.safeParse(version).success) {
+    problem = "more than one line, control characters or bidi overrides";
+  }
   if (problem) {
     warnings.push(`${VERSION_FILE} invalid (${problem}): game not offered`);
     return null;

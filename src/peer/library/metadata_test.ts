@@ -71,3 +71,26 @@ Deno.test("a null field counts as absent, without a warning", async () => {
   assertEquals(meta, { name: "G" });
   assertEquals(warnings, []);
 });
+
+Deno.test("hostile game.json text (escapes, newlines, bidi overrides) is dropped with a warning", async () => {
+  const { meta, warnings } = await metaOf(JSON.stringify({
+    name: "Quake\x1b]0;pwned\x07",
+    genre: "FPS\nINFO forged line",
+    players: "2\u202e8",
+    description: "Two lines\nand\ta tab are fine.",
+  }));
+  assertEquals(meta, { description: "Two lines\nand\ta tab are fine." });
+  assertEquals(warnings.filter((w) => w.startsWith("game.json: field")).length, 3);
+  const escape = await metaOf(JSON.stringify({ name: "G", description: "clear \x1b[2J" }));
+  assertEquals(escape.meta, { name: "G" });
+  const lone = await metaOf('{"name": "half \\ud800 pair"}');
+  assertEquals(lone.meta, {});
+});
+
+Deno.test("a version.ini with control characters or bidi overrides is not offered", async () => {
+  for (const version of ["1.0\x1b[2J", "1.0\u202e", "1.0\r\n2.0"]) {
+    const { version: read, warnings } = await metaOf("{}", { "g/version.ini": version });
+    assertEquals(read, null, JSON.stringify(version));
+    assert(warnings.some((w) => w.startsWith("version.ini invalid")), JSON.stringify(version));
+  }
+});
