@@ -25,6 +25,9 @@
  */
 import { z } from "zod";
 import { WIRE_ERROR_CODES, type WireErrorCode } from "../common/errors.ts";
+import { freeTextError, lineTextError } from "./names.ts";
+
+export { freeTextError, lineTextError };
 
 /** Bumped on every incompatible change of any message below. */
 export const PROTOCOL_VERSION = 1;
@@ -106,31 +109,6 @@ export const Addr = z.string().min(3).max(300).regex(
   "not host:port",
 );
 const Count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-
-// Text that peers show and log. Control characters in it could forge log
-// lines or drive a terminal (escape sequences), bidi overrides could reorder
-// what a reader sees, and a lone surrogate is not text at all (and would
-// take 6 bytes in JSON, past the size bounds below).
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// deno-lint-ignore no-control-regex
-const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
-
-/** Why `text` is not one line of printable text (a name, a version), or null. */
-export function lineTextError(text: string): string | null {
-  if (!text.isWellFormed()) return "contains a lone surrogate";
-  if (CONTROL.test(text)) return "contains a control character";
-  if (BIDI.test(text)) return "contains a bidi override";
-  return null;
-}
-
-/** Why `text` is not printable free text (a description: lines and tabs allowed), or null. */
-export function freeTextError(text: string): string | null {
-  if (!text.isWellFormed()) return "contains a lone surrogate";
-  if (CONTROL_BUT_LINES.test(text)) return "contains a control character";
-  return null;
-}
 
 /** One line of printable text, 1 to `max` UTF-16 code units. */
 export function lineText(max: number) {
