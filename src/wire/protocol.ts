@@ -25,7 +25,7 @@
  */
 import { z } from "zod";
 import { WIRE_ERROR_CODES, type WireErrorCode } from "../common/errors.ts";
-import { freeTextError, lineTextError } from "./names.ts";
+import { freeTextError, lineTextError, portableNameError } from "./names.ts";
 
 export { freeTextError, lineTextError };
 
@@ -101,8 +101,9 @@ export const CLOSE = {
 // ---------------------------------------------------------------------------
 /** Peer id: base32 (RFC 4648, lower case) of the first 80 bits of SHA-256(SPKI). */
 export const PeerId = z.string().regex(/^[a-z2-7]{16}$/, "not a peer id");
-/** Game id = its folder name (DESIGN §3). */
-export const GameId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "not a game id");
+/** Game id = its folder name (DESIGN §3), one that can exist on every system. */
+export const GameId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "not a game id")
+  .refine((id) => portableNameError(id) === null, "not a game id (not a folder name on Windows)");
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "not a sha-256 hex digest");
 export const Addr = z.string().min(3).max(300).regex(
   /^\[?[0-9A-Za-z.:%_-]+\]?:\d{1,5}$/,

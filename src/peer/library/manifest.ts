@@ -12,7 +12,7 @@
  */
 import { describeIssues, LIMITS, Manifest, type ManifestFile } from "../../wire/protocol.ts";
 import { blockCount, sha256Hex } from "./hasher.ts";
-import { comparePaths, wirePathError } from "./paths.ts";
+import { comparePaths, PathClashes, wirePathError } from "./paths.ts";
 import { errorMessage } from "../../common/errors.ts";
 
 /** Largest total size a manifest may describe (1 PiB): far beyond any game, far below 2^53. */
@@ -72,25 +72,21 @@ function filesError(manifest: Manifest): string | null {
   // First, so that absurd sizes are refused before any per-file arithmetic.
   const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
   if (total > MAX_TOTAL_SIZE) return `total size above ${MAX_TOTAL_SIZE} bytes`;
-  const paths = new Set<string>();
+  const clashes = new PathClashes();
   let previous: string | null = null;
   for (const file of manifest.files) {
     const bad = wirePathError(file.path);
     if (bad) return `bad path ${JSON.stringify(file.path.slice(0, 200))}: ${bad}`;
-    if (paths.has(file.path)) return `duplicate path ${file.path}`;
+    // Case-insensitive too: one of the two would overwrite the other on Windows or macOS.
+    const clash = clashes.add(file.path);
+    if (clash) return clash;
     if (previous !== null && comparePaths(previous, file.path) > 0) {
       return "files not sorted by path";
     }
-    paths.add(file.path);
     previous = file.path;
     const expected = blockCount(file.size, manifest.blockSize);
     if (file.blocks.length !== expected) {
       return `${file.path}: ${file.blocks.length} blocks for ${file.size} bytes (expected ${expected})`;
-    }
-  }
-  for (const path of paths) {
-    for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) {
-      if (paths.has(path.slice(0, i))) return `${path.slice(0, i)} is both a file and a folder`;
     }
   }
   return null;

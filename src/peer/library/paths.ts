@@ -11,6 +11,9 @@
  * @module
  */
 import { GameId, LIMITS } from "../../wire/protocol.ts";
+import { PathClashes, portableNameError } from "../../wire/names.ts";
+
+export { PathClashes };
 
 /** Top-level folder of a game that holds its installed tree (never shared). */
 export const INSTALLED_DIR = "local";
@@ -33,7 +36,10 @@ const COLON = ":";
  * Why a relative path from the wire is unacceptable, or null when it is fine.
  *
  * Case-insensitive file systems (Windows, macOS) would map `Local/x` into the
- * installed tree, so the `local` and `.lanspread` rules ignore case.
+ * installed tree, so the `local` and `.lanspread` rules ignore case. Names
+ * that cannot exist on Windows (`CON`, `aux.txt`, `name.`) are refused too;
+ * paths that clash only in case are a property of a whole list of paths
+ * ({@linkcode PathClashes}).
  */
 export function wirePathError(path: string): string | null {
   if (typeof path !== "string") return "not a string";
@@ -54,6 +60,8 @@ export function wirePathError(path: string): string | null {
     if (segment.toLowerCase().startsWith(PRIVATE_PREFIX)) {
       return `segment starts with ${PRIVATE_PREFIX}`;
     }
+    const unportable = portableNameError(segment);
+    if (unportable) return unportable;
   }
   if (segments[0]!.toLowerCase() === INSTALLED_DIR) return `inside ${INSTALLED_DIR}/`;
   return null;

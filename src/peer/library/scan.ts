@@ -13,7 +13,15 @@
  */
 import { join } from "node:path";
 import { LIMITS } from "../../wire/protocol.ts";
-import { comparePaths, INSTALLED_DIR, isGameId, PRIVATE_PREFIX, wirePathError } from "./paths.ts";
+import {
+  comparePaths,
+  INSTALLED_DIR,
+  isGameId,
+  PathClashes,
+  PRIVATE_PREFIX,
+  wirePathError,
+} from "./paths.ts";
+import { foldName } from "../../wire/names.ts";
 import { isInside } from "./files.ts";
 import { type GameMeta, readGameJson, readVersionIni } from "./metadata.ts";
 import { errorMessage } from "../../common/errors.ts";
@@ -166,6 +174,20 @@ async function walkDir(walk: Walk, rel: string): Promise<void> {
 }
 
 /**
+ * `files` (sorted) without those whose paths would collide with an earlier
+ * one on a case-insensitive file system: a downloader on Windows or macOS
+ * could not hold both, so only the first is shared.
+ */
+function withoutClashes(files: SharedFile[], warnings: string[]): SharedFile[] {
+  const clashes = new PathClashes();
+  return files.filter((file) => {
+    const clash = clashes.add(file.path);
+    if (clash) warnings.push(`not shared: ${file.path}: ${clash}`);
+    return clash === null;
+  });
+}
+
+/**
  * Scans one game folder. Null when `<gamesDir>/<id>` is not a folder (or `id`
  * is not a game id); an unreadable folder gives a game with `error` set.
  * Rejects only when even the folder's type cannot be told (e.g. the games dir
@@ -197,8 +219,9 @@ export async function scanGame(gamesDir: string, id: string): Promise<ScannedGam
     };
     await walkDir(walk, "");
     walk.files.sort((a, b) => comparePaths(a.path, b.path));
-    Object.assign(game, { files: walk.files, installed: walk.installed, warnings: walk.warnings });
-    game.size = walk.files.reduce((sum, f) => sum + f.size, 0);
+    const files = withoutClashes(walk.files, walk.warnings);
+    Object.assign(game, { files, installed: walk.installed, warnings: walk.warnings });
+    game.size = files.reduce((sum, f) => sum + f.size, 0);
   } catch (error) {
     game.files = [];
     game.error = error instanceof TooManyFiles
@@ -222,12 +245,24 @@ export async function scanGamesDir(gamesDir: string, signal?: AbortSignal): Prom
   names.sort(comparePaths);
   const games: ScannedGame[] = [];
   const ignored: string[] = [];
+  const ids = new Map<string, string>();
   for (const name of names) {
     signal?.throwIfAborted();
     // A single entry whose type cannot be told (a symlink loop) is ignored, not fatal.
     const game = await scanGame(gamesDir, name).catch(() => null);
-    if (game) games.push(game);
-    else ignored.push(name);
+    if (!game) {
+      ignored.push(name);
+      continue;
+    }
+    // Two folders one Windows or macOS downloader would merge: the first is offered.
+    const twin = ids.get(foldName(name));
+    if (twin !== undefined) {
+      game.error = `its id differs only in case from ${twin}`;
+      game.warnings.push(`not offered: ${game.error}`);
+    } else {
+      ids.set(foldName(name), name);
+    }
+    games.push(game);
   }
   return { games, ignored };
 }

@@ -114,6 +114,52 @@ Deno.test("names the wire would refuse are not shared, with a warning", async ()
   assertEquals(g!.warnings.length, 4);
 });
 
+Deno.test("names that cannot exist on Windows are not shared, with a warning", async () => {
+  await using games = await tempDir();
+  await writeFiles(games.path, {
+    "g/version.ini": "1",
+    "g/CON": "x",
+    "g/data/aux.txt": "x",
+    "g/nul.tar.gz": "x",
+    "g/trailing.": "x",
+    "g/what?": "x",
+    "g/fine.txt": "x",
+  });
+  const g = await scanGame(games.path, "g");
+  assertEquals(paths(g), ["fine.txt", "version.ini"]);
+  assertEquals(g!.warnings.length, 5);
+});
+
+Deno.test("files differing only in case are shared once, the first sorted, with a warning", async () => {
+  await using games = await tempDir();
+  await writeFiles(games.path, {
+    "g/version.ini": "1",
+    "g/README.txt": "first",
+    "g/Readme.txt": "second",
+    "g/readme.txt": "third",
+    "g/Maps/a.bsp": "aa",
+    "g/maps/b.bsp": "bbb",
+  });
+  const g = await scanGame(games.path, "g");
+  assertEquals(paths(g), ["Maps/a.bsp", "README.txt", "version.ini"]);
+  assertEquals(g!.size, 2 + 5 + 1);
+  assertEquals(g!.warnings, [
+    "not shared: Readme.txt: Readme.txt and README.txt differ only in case",
+    "not shared: maps/b.bsp: folders maps and Maps differ only in case",
+    "not shared: readme.txt: readme.txt and README.txt differ only in case",
+  ]);
+});
+
+Deno.test("game folders whose ids differ only in case: the first sorted is offered", async () => {
+  await using games = await tempDir();
+  await writeFiles(games.path, { "Quake/version.ini": "1", "quake/version.ini": "2" });
+  const result = await scanGamesDir(games.path);
+  assertEquals(result.games.map((g) => [g.id, g.error]), [
+    ["Quake", undefined],
+    ["quake", "its id differs only in case from Quake"],
+  ]);
+});
+
 Deno.test("symlinks are shared only when they stay inside the game folder", async () => {
   await using games = await tempDir();
   await writeFiles(games.path, {
