@@ -39,7 +39,11 @@ const FIELDS = {
   cover: z.string().refine((p) => wirePathError(p) === null, "not an acceptable relative path"),
 } as const;
 
-/** Reads a file of at most `max` bytes as UTF-8 (BOM dropped); null with a warning otherwise. */
+/**
+ * Reads a file of at most `max` bytes as UTF-8 (BOM dropped); null with a
+ * warning otherwise. Never reads more than `max + 1` bytes: the file is
+ * stat'ed first, and may still grow while it is read.
+ */
 async function readSmallText(
   path: string,
   label: string,
@@ -47,12 +51,17 @@ async function readSmallText(
   warnings: string[],
 ): Promise<string | null> {
   try {
-    const bytes = await Deno.readFile(path);
-    if (bytes.length > max) {
-      warnings.push(`${label} ignored: larger than ${max} bytes`);
-      return null;
+    using file = await Deno.open(path, { read: true });
+    const tooLarge = () => (warnings.push(`${label} ignored: larger than ${max} bytes`), null);
+    if ((await file.stat()).size > max) return tooLarge();
+    const bytes = new Uint8Array(max + 1);
+    let filled = 0;
+    for (let n; filled < bytes.length && (n = await file.read(bytes.subarray(filled))) !== null;) {
+      filled += n;
     }
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    if (filled > max) return tooLarge();
+    const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+    return decoder.decode(bytes.subarray(0, filled));
   } catch (error) {
     const why = error instanceof TypeError ? "not UTF-8" : String((error as Error).message);
     warnings.push(`${label} ignored: ${why}`);

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { assert, assertEquals, tempDir, writeFiles } from "./_test_util.ts";
 import { scanGame } from "./scan.ts";
 
@@ -93,4 +94,22 @@ Deno.test("a version.ini with control characters or bidi overrides is not offere
     assertEquals(read, null, JSON.stringify(version));
     assert(warnings.some((w) => w.startsWith("version.ini invalid")), JSON.stringify(version));
   }
+});
+
+Deno.test("a huge game.json or version.ini is refused by its size, without being read", async () => {
+  await using games = await tempDir();
+  await writeFiles(games.path, { "g/version.ini": "1", "g/game.json": "{}" });
+  // Sparse files of 4 GiB: reading either whole would take seconds and gigabytes.
+  for (const name of ["game.json", "version.ini"]) {
+    await Deno.truncate(join(games.path, "g", name), 4 * 1024 ** 3);
+  }
+  const started = performance.now();
+  const game = await scanGame(games.path, "g");
+  const ms = performance.now() - started;
+  assertEquals(game!.version, null);
+  assertEquals(game!.warnings, [
+    "version.ini ignored: larger than 4096 bytes",
+    "game.json ignored: larger than 1048576 bytes",
+  ]);
+  assert(ms < 1_000, `took ${ms.toFixed(0)} ms`);
 });
