@@ -211,7 +211,9 @@ export class Runtime {
       return parsed;
     });
     const party = await Party.derive(options.partyKey);
-    const identity = await loadIdentity(options.stateDir, party);
+    const identity = await loadIdentity(options.stateDir, party, {
+      log: options.log.child("identity"),
+    });
     const transport = Transport.bind({
       hostname: options.host,
       port: options.port,

@@ -1,5 +1,13 @@
-import { assert, assertEquals, assertMatch, assertNotEquals } from "../../tests/assert.ts";
-import { base32, loadIdentity } from "./identity.ts";
+import { join } from "node:path";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertNotEquals,
+  assertRejects,
+} from "../../tests/assert.ts";
+import { createLogger } from "../common/log.ts";
+import { base32, IdentityError, loadIdentity } from "./identity.ts";
 import { ackFields, helloFields, Party, PARTY_SERVER_NAME, peerServerName } from "./party.ts";
 import { PeerId } from "../wire/protocol.ts";
 
@@ -92,6 +100,56 @@ Deno.test("TLS accepts a party member by pinned id and refuses other parties and
     listener.stop();
     endpoint.close();
     await accepting.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a damaged cert.pem beside a good key.pem is issued again, with a warning naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const party = await Party.derive("one");
+    const first = await loadIdentity(dir, party);
+    const certPath = join(dir, "identity", "cert.pem");
+    const damaged = [
+      first.certPem.slice(0, 200), // truncated
+      first.certPem.replace(/[A-Za-z]{8}\n/, "AAAAAAAA\n"), // corrupted bytes
+      (await loadIdentity(join(dir, "other"), party)).certPem, // another peer's certificate
+    ];
+    for (const pem of damaged) {
+      await Deno.writeTextFile(certPath, pem);
+      const logs: string[] = [];
+      const log = createLogger({ level: "warn", sink: (l) => logs.push(l) });
+      const again = await loadIdentity(dir, party, { log });
+      assertEquals(again.peerId, first.peerId);
+      assertEquals(logs.length, 1, logs.join("\n"));
+      assertMatch(logs[0]!, /identity certificate .*cert\.pem .*; issuing it again/);
+      assertEquals(await Deno.readTextFile(certPath), again.certPem);
+      // The re-issued certificate is one TLS accepts.
+      const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+      endpoint.listen({ key: again.keyPem, cert: again.certPem, alpnProtocols: ["test"] }).stop();
+      endpoint.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a damaged key.pem is a one-line error naming the file, never a new identity", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const party = await Party.derive("one");
+    await loadIdentity(dir, party);
+    const keyPath = join(dir, "identity", "key.pem");
+    for (
+      const text of ["", "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n"]
+    ) {
+      await Deno.writeTextFile(keyPath, text);
+      const error = await assertRejects(() => loadIdentity(dir, party), IdentityError);
+      assertMatch(error.message, /^the identity key .*key\.pem is damaged \(.*\): restore it/);
+      assert(!error.message.includes("\n"), error.message);
+      assertEquals(await Deno.readTextFile(keyPath), text, "the damaged key is left as it was");
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
