@@ -9,10 +9,22 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { Logger } from "../../common/log.ts";
-import { LibrarySnapshot } from "../../wire/protocol.ts";
+import { type LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
 import { readTextIfExists, writeFileAtomic } from "../../common/atomic.ts";
 
-const IndexFile = LibrarySnapshot.extend({ v: z.literal(1) });
+const IndexFile = z.object({
+  v: z.literal(1),
+  rev: z.number(),
+  // Each game on its own: one the wire rules now refuse is dropped, not the revision.
+  games: z.array(z.unknown()),
+});
+
+/**
+ * Revisions grow by one per change: past this, a stored revision was not
+ * written by us (2^52 changes at a thousand a second take 140,000 years),
+ * and one at 2^53 - 1 could not even grow without leaving the safe integers.
+ */
+export const MAX_SANE_REV = 2 ** 52;
 
 export function indexPath(stateDir: string): string {
   return join(stateDir, "library.json");
@@ -29,14 +41,22 @@ export async function loadIndex(stateDir: string, log: Logger): Promise<LibraryS
     return empty;
   }
   if (text === null) return empty;
+  let parsed;
   try {
-    const parsed = IndexFile.safeParse(JSON.parse(text));
-    if (parsed.success) return { rev: parsed.data.rev, games: parsed.data.games };
+    parsed = IndexFile.safeParse(JSON.parse(text));
   } catch {
     // Not JSON: reported below like any other corruption.
   }
-  log.warn("library index is corrupt, starting at revision 0");
-  return empty;
+  if (!parsed?.success) {
+    log.warn("library index is corrupt, starting at revision 0");
+    return empty;
+  }
+  const { rev, games } = parsed.data;
+  if (!Number.isSafeInteger(rev) || rev < 0 || rev > MAX_SANE_REV) {
+    log.warn(`library index revision ${rev} is absurd (tampered with?), starting at revision 0`);
+    return empty;
+  }
+  return { rev, games: games.flatMap((g) => WireGame.safeParse(g).data ?? []) };
 }
 
 /** Stores `snapshot` atomically. */

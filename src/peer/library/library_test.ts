@@ -366,6 +366,22 @@ Deno.test("corrupt state files are ignored with a warning", async () => {
   }, { games, state });
 });
 
+Deno.test("an absurd stored revision restarts at a sane one with a warning", async () => {
+  for (const rev of [Number.MAX_SAFE_INTEGER, 2 ** 60, -3, 1.5]) {
+    await using root = await tempDir();
+    const games = join(root.path, "games");
+    const state = join(root.path, "state");
+    await writeFiles(games, { "g/version.ini": "1" });
+    await writeFiles(state, { "library.json": JSON.stringify({ v: 1, rev, games: [] }) });
+    await withLibrary(async ({ library, logs, start }) => {
+      await start();
+      await until(() => hashed(library, "g"));
+      assertEquals(library.rev, 2, String(rev));
+      assert(logs.some((l) => l.includes(`library index revision ${rev} is absurd`)), logs.join());
+    }, { games, state });
+  }
+});
+
 Deno.test("an unreadable games dir never rejects: lastError is set, and later rescans recover", async () => {
   await using root = await tempDir();
   // A regular file where the games dir should be: unreadable as a folder, even for root.
