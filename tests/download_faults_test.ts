@@ -128,6 +128,7 @@ Deno.test({
       },
       readBlock: () =>
         Promise.resolve({ ok: true, bytes: new TextEncoder().encode("hello"), count: 1 }),
+      reportBadBlock: () => ({ ok: true }),
     };
     const { party, identity, transport } = await member(t.path("evil-state"), DEFAULT_PARTY_KEY);
     const evil = new PeerManager({

@@ -3,9 +3,9 @@
  * ephemeral ports and direct connect, each with its own fixture library.
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { tempTree, writeGame } from "./fixtures.ts";
-import { type HarnessRecord, inTree, PeerProcess } from "./peer_process.ts";
+import { HarnessError, type HarnessRecord, inTree, PeerProcess } from "./peer_process.ts";
 
 type Row = Record<string, unknown>;
 
@@ -215,6 +215,28 @@ Deno.test({
       }
     } finally {
       await Promise.all(peers.map((p) => p.shutdown()));
+      await t.cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "connecting to our own address is a clear bad-request, and nothing is listed",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const t = await tempTree();
+    const peer = await PeerProcess.start(inTree(t, "lonely"));
+    try {
+      const error = await assertRejects(
+        () => peer.command("connect", { addr: peer.addr }),
+        HarnessError,
+      );
+      assertEquals(error.record.code, "bad-request");
+      assertEquals(error.record.message, "bad-request: that address is this peer itself");
+      assertEquals(await peer.peers(), []);
+    } finally {
+      await peer.shutdown();
       await t.cleanup();
     }
   },

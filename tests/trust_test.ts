@@ -4,6 +4,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { tempTree, writeGame } from "./fixtures.ts";
 import { HarnessError, inTree, PeerProcess } from "./peer_process.ts";
+import { PROTOCOL_VERSION } from "../src/wire/protocol.ts";
 
 Deno.test({
   name:
@@ -58,9 +59,10 @@ Deno.test({
       }));
       peers.push(future);
       const seen = await alpha.waitEvent("peer-incompatible", (e) => e.peerId === future.peerId);
-      assertEquals([seen.protocolVersion, seen.ourProtocolVersion], [99, 1]);
+      const ours = PROTOCOL_VERSION;
+      assertEquals([seen.protocolVersion, seen.ourProtocolVersion], [99, ours]);
       const back = await future.waitEvent("peer-incompatible", (e) => e.peerId === alpha.peerId);
-      assertEquals([back.protocolVersion, back.ourProtocolVersion], [1, 99]);
+      assertEquals([back.protocolVersion, back.ourProtocolVersion], [ours, 99]);
       const row = (await alpha.peers()).find((p) => p.peerId === future.peerId);
       assertEquals([row?.state, row?.protocolVersion, row?.addr], [
         "incompatible",
@@ -68,14 +70,15 @@ Deno.test({
         future.addr,
       ]);
       const other = (await future.peers()).find((p) => p.peerId === alpha.peerId);
-      assertEquals([other?.state, other?.protocolVersion], ["incompatible", 1]);
+      assertEquals([other?.state, other?.protocolVersion], ["incompatible", ours]);
       assertEquals(await future.games(), [], "no library crosses versions");
       const error = await assertRejects(
         () => future.command("connect", { addr: alpha.addr }),
         HarnessError,
       );
       assertEquals(error.record.code, "version-mismatch");
-      assertMatch(String(error.record.message), /version 1.*99|99.*version 1/);
+      const named = new RegExp(`version ${ours}.*99|99.*version ${ours}`);
+      assertMatch(String(error.record.message), named);
       // Stays listed (no reconnect storm) until it leaves.
       await new Promise((r) => setTimeout(r, 1_500));
       assertEquals(alpha.records.filter((r) => r.event === "peer-incompatible").length, 1);

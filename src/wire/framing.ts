@@ -213,7 +213,16 @@ export async function writeFrame(
   payload?: Uint8Array | Uint8Array[],
   pace?: (bytes: number) => Promise<void>,
 ): Promise<void> {
-  const [head, ...parts] = encodeFrame(header, payload);
+  await writeEncoded(writer, encodeFrame(header, payload), pace);
+}
+
+/** Writes a frame {@linkcode encodeFrame} made (waiting for backpressure). */
+export async function writeEncoded(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  chunks: Uint8Array[],
+  pace?: (bytes: number) => Promise<void>,
+): Promise<void> {
+  const [head, ...parts] = chunks;
   await writer.ready;
   await writer.write(head!);
   for (const part of parts) {

@@ -11,10 +11,18 @@
  * ping             -> pong
  * goodbye          -> ok
  * library-delta    -> ok
- * get-library      -> library
+ * library-changed  -> ok                          (a delta too large to send: fetch pages)
+ * get-library      -> library | error not-found   (one page; not-found: that revision is gone)
  * get-manifest     -> manifest + payload (canonical manifest JSON) | error busy
  * get-block        -> block + payload (the runs' blocks back to back) | error
+ * report-bad-block -> ok | error                  (a block failed verification: re-check it)
  * ```
+ *
+ * Libraries travel in pages ({@linkcode LibraryPage}): hello and hello-ack
+ * carry the first page of the sender's snapshot with its revision and game
+ * count; the receiver asks for the rest with `get-library {rev, offset}`,
+ * served from that same snapshot however the library moved since (a
+ * revision no longer held answers not-found, and the fetch starts again).
  *
  * A connection offers a second ALPN, plain `lanspread`, that every version
  * keeps: two peers of different versions negotiate it, exchange only the
@@ -30,7 +38,7 @@ import { freeTextError, lineTextError, portableNameError } from "./names.ts";
 export { freeTextError, lineTextError };
 
 /** Bumped on every incompatible change of any message below. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** ALPN of this version, and the one every version shares for hello only. */
 export function alpnFor(version: number): string {
@@ -42,10 +50,32 @@ export const ALPN_ANY_VERSION = "lanspread";
 export const DEFAULT_PORT = 47800;
 
 // ---------------------------------------------------------------------------
-// Limits. Every one is enforced before the memory it guards is allocated.
+// Limits. Every one is enforced before the memory it guards is allocated, and
+// together they fit: every frame a peer writes is under maxHeaderBytes by
+// construction, never by luck.
+//
+// - A game entry (WireGame) as JSON is at most maxGameEntryBytes: its text
+//   fields hold at most 128 * 5 + 4096 + 1024 (cover path) = 5760 UTF-16
+//   code units, each at most 3 bytes of UTF-8 in JSON (no control characters
+//   but \n and \t, which take 2; no lone surrogates, which would take 6; a
+//   pair is 4 bytes for 2 units), so 17,280 bytes, plus the id (64), the
+//   manifest hash (64), two numbers (32) and keys and quotes (under 300).
+// - A library page holds games up to maxPageBytes, and at least one game:
+//   maxGameEntryBytes <= maxPageBytes, so every page makes progress. hello
+//   is a page plus peer info, nonce and proof (under 2 KiB): under
+//   maxHeaderBytes with room to spare. A library of maxGames worst-case games
+//   is about 360 pages.
+// - A delta over maxDeltaBytes is not sent: library-changed makes the peer
+//   fetch pages instead, so a delta frame is also under maxHeaderBytes.
+// - A get-block request: 64 runs of a path of 1024 units (3 KiB) is about
+//   200 KiB. An error message is at most maxTextLength units (12 KiB).
+// - A manifest travels as a payload (maxPayloadBytes): about 67 bytes per
+//   block plus the path, so ~900,000 blocks (~900 GiB at 1 MiB) of a game
+//   with short paths. A game whose manifest is larger is not offered, with
+//   a warning naming this limit (library/served.ts).
 // ---------------------------------------------------------------------------
 export const LIMITS = {
-  /** Largest JSON header of a frame; a library snapshot of thousands of games fits. */
+  /** Largest JSON header of a frame (see above for what fits in it). */
   maxHeaderBytes: 4 * 1024 * 1024,
   /** Largest payload after a header: a manifest of a very large game. */
   maxPayloadBytes: 64 * 1024 * 1024,
@@ -62,8 +92,16 @@ export const LIMITS = {
   maxBlockResponseBytes: 16 * 1024 * 1024,
   /** Incoming bidirectional streams a peer may keep open on one connection. */
   maxStreamsInFlight: 128,
-  /** Games in one library snapshot or delta. */
+  /** Games in one library; past it, the first (by id) are offered and both sides say so. */
   maxGames: 20_000,
+  /** Largest game entry as JSON, by the field limits below (see above). */
+  maxGameEntryBytes: 18 * 1024,
+  /** Games of one library page, as JSON (hello, hello-ack, library). */
+  maxPageBytes: 1024 * 1024,
+  /** Largest library-delta sent; a larger change is announced with library-changed. */
+  maxDeltaBytes: 1024 * 1024,
+  /** Times a library fetch starts again because the revision moved under it. */
+  maxFetchRestarts: 3,
   /** Files in one manifest. */
   maxManifestFiles: 500_000,
   /** Length of a relative path on the wire, in characters. */
@@ -72,6 +110,8 @@ export const LIMITS = {
   maxNameLength: 128,
   /** Length of free-text metadata (description). */
   maxTextLength: 4096,
+  /** A file reported bad is re-checked at most once in this time (a peer cannot make us hash forever). */
+  badBlockRecheckMs: 60_000,
   /** A QUIC handshake takes milliseconds on a LAN; past this the address is not answering. */
   connectTimeoutMs: 2_000,
   /** A connection must complete hello within this time or it is closed. */
@@ -155,6 +195,34 @@ export const LibrarySnapshot = z.object({
 });
 export type LibrarySnapshot = z.infer<typeof LibrarySnapshot>;
 
+/**
+ * One page of a library snapshot: `games` are the snapshot's games from
+ * `offset` on (sorted by id), as many as fit in LIMITS.maxPageBytes; `total`
+ * counts the whole snapshot. Each game is checked on its own
+ * ({@linkcode validGames}): one a peer's rules refuse is skipped, not the page.
+ */
+export const LibraryPage = z.object({
+  rev: Count,
+  total: Count,
+  offset: Count,
+  games: z.array(z.unknown()).max(LIMITS.maxGames),
+});
+export type LibraryPage = Omit<z.infer<typeof LibraryPage>, "games"> & { games: WireGame[] };
+/** A page as received, its games not yet checked. */
+export type RawLibraryPage = z.infer<typeof LibraryPage>;
+
+/** The games of a received page that pass the schema, and why the first refused one failed. */
+export function validGames(raw: readonly unknown[]): { games: WireGame[]; refused: string[] } {
+  const games: WireGame[] = [];
+  const refused: string[] = [];
+  for (const [i, item] of raw.entries()) {
+    const parsed = WireGame.safeParse(item);
+    if (parsed.success) games.push(parsed.data);
+    else refused.push(`game ${i}: ${describeIssues(parsed.error)}`);
+  }
+  return { games, refused };
+}
+
 export const LibraryDelta = z.object({
   fromRev: Count,
   toRev: Count,
@@ -211,14 +279,14 @@ export const HelloEnvelope = PeerInfo.extend({
 });
 export type HelloEnvelope = z.infer<typeof HelloEnvelope>;
 
-export const Hello = HelloEnvelope.extend({ library: LibrarySnapshot });
+export const Hello = HelloEnvelope.extend({ library: LibraryPage });
 export type Hello = z.infer<typeof Hello>;
 
 /** Version-independent head of hello-ack. */
 export const AckEnvelope = PeerInfo.extend({ type: z.literal("hello-ack"), proof: Proof });
 export type AckEnvelope = z.infer<typeof AckEnvelope>;
 
-export const HelloAck = AckEnvelope.extend({ library: LibrarySnapshot });
+export const HelloAck = AckEnvelope.extend({ library: LibraryPage });
 export type HelloAck = z.infer<typeof HelloAck>;
 
 export const ErrorMessage = z.object({
@@ -244,13 +312,30 @@ export const Request = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ping") }),
   z.object({ type: z.literal("goodbye"), reason: z.string().max(LIMITS.maxTextLength) }),
   z.object({ type: z.literal("library-delta"), delta: LibraryDelta }),
-  z.object({ type: z.literal("get-library") }),
+  /** Our library moved to `rev` by more than a delta may carry: fetch it with get-library. */
+  z.object({ type: z.literal("library-changed"), rev: Count }),
+  /**
+   * A page of the snapshot at `rev` (the one hello or an earlier page
+   * carried), or without `rev` of the current snapshot (a fresh fetch).
+   */
+  z.object({ type: z.literal("get-library"), rev: Count.optional(), offset: Count }),
   z.object({ type: z.literal("get-manifest"), game: GameId }),
   z.object({
     type: z.literal("get-block"),
     game: GameId,
     /** Runs of consecutive blocks, answered in order, as many as fit in one response. */
     runs: z.array(BlockRun).min(1).max(LIMITS.maxRunsPerRequest),
+  }),
+  /**
+   * Block `index` of `path` failed verification against the manifest the
+   * sender got from us: we re-check that file (at most once a minute) and
+   * publish a new manifest if its content changed. Answered ok at once.
+   */
+  z.object({
+    type: z.literal("report-bad-block"),
+    game: GameId,
+    path: z.string().min(1).max(LIMITS.maxPathLength),
+    index: Count,
   }),
 ]);
 export type Request = z.infer<typeof Request>;
@@ -260,7 +345,7 @@ export type RequestType = Request["type"];
 export const Response = z.discriminatedUnion("type", [
   z.object({ type: z.literal("pong") }),
   z.object({ type: z.literal("ok") }),
-  z.object({ type: z.literal("library"), library: LibrarySnapshot }),
+  z.object({ type: z.literal("library"), library: LibraryPage }),
   z.object({
     type: z.literal("manifest"),
     game: GameId,

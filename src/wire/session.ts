@@ -5,16 +5,18 @@
  * A framing violation by the peer (bad length, oversized header, truncated
  * frame) closes the whole connection: the stream can no longer be trusted
  * and neither can the peer. A frame that is well-formed but not a valid
- * message gets a `bad-request` error and the connection lives on.
+ * message gets a `bad-request` error (logged) and the connection lives on.
+ * A frame of ours that would not fit is never sent half: it is an error in
+ * our log, and the peer gets an `internal` answer instead of a closed stream.
  *
  * @module
  */
 import { abortable } from "../common/async.ts";
-import { type Frame, FrameReader, FramingError, writeFrame } from "./framing.ts";
+import { encodeFrame, type Frame, FrameReader, FramingError, writeEncoded } from "./framing.ts";
 import { CLOSE, describeIssues, errorResponse, LIMITS, Request, Response } from "./protocol.ts";
 import type { CloseInfo, Connection, HostPort, StreamPair } from "./transport.ts";
 import { type Logger, silentLogger } from "../common/log.ts";
-import { errorMessage } from "../common/errors.ts";
+import { errorMessage, LanspreadError } from "../common/errors.ts";
 
 /** A response frame: validated header plus its payload, if any. */
 export interface Reply {
@@ -38,12 +40,24 @@ export interface RequestOptions {
   allocate?: (bytes: number) => ArrayBuffer;
 }
 
-/** The request failed before a response arrived (timeout, reset, closed). */
-export class RequestError extends Error {
-  constructor(readonly code: "timeout" | "unreachable" | "bad-request", message: string) {
-    super(message);
-    this.name = "RequestError";
+/** The request failed before a response arrived (timeout, reset, closed, too large to send). */
+export class RequestError extends LanspreadError {
+  override name = "RequestError";
+  constructor(
+    override readonly code: "timeout" | "unreachable" | "bad-request" | "too-large",
+    message: string,
+  ) {
+    super(code, message);
   }
+}
+
+/** What a downloader reports with {@linkcode Session.reportBadBlock}. */
+export interface BadBlock {
+  game: string;
+  /** The file's path as in the manifest. */
+  path: string;
+  /** The block's index within that file. */
+  index: number;
 }
 
 export interface SessionOptions {
@@ -58,6 +72,8 @@ export class Session {
   #incoming: ReadableStreamDefaultReader<StreamPair>;
   #log: Logger;
   #onActivity: () => void;
+  /** Request types refused as invalid: logged as a warning once each, then at debug level. */
+  #refusedTypes = new Set<string>();
 
   constructor(conn: Connection, options: SessionOptions = {}) {
     this.conn = conn;
@@ -83,6 +99,15 @@ export class Session {
     header: Record<string, unknown>,
     options: RequestOptions = {},
   ): Promise<Frame> {
+    let chunks: Uint8Array[];
+    try {
+      chunks = encodeFrame(header);
+    } catch (error) {
+      // Ours, not the peer's: say so loudly, and leave the connection alone.
+      const message = `cannot send ${String(header.type)}: ${errorMessage(error)}`;
+      this.#log.error(`${message} (to ${this.#peerLabel()})`);
+      throw new RequestError("too-large", message);
+    }
     const timeout = AbortSignal.timeout(options.timeoutMs ?? LIMITS.requestTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let stream: StreamPair;
@@ -103,7 +128,7 @@ export class Session {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     try {
-      await writeFrame(writer, header);
+      await writeEncoded(writer, chunks);
       await writer.close();
       const frame = await reader.read(options.allocate);
       if (!frame) throw new RequestError("unreachable", "peer closed the stream without answer");
@@ -133,6 +158,23 @@ export class Session {
       throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
     }
     return { message: parsed.data, payload: frame.payload };
+  }
+
+  /**
+   * Tells the peer that a block it served failed verification against its
+   * manifest, so that it re-checks the file (protocol v2). Best effort: true
+   * when the peer took the report, false (never a rejection) otherwise.
+   */
+  async reportBadBlock(block: BadBlock, options: RequestOptions = {}): Promise<boolean> {
+    try {
+      const reply = await this.request({ type: "report-bad-block", ...block }, options);
+      return reply.message.type === "ok";
+    } catch (error) {
+      this.#log.debug(
+        `report of a bad block to ${this.#peerLabel()} failed: ${errorMessage(error)}`,
+      );
+      return false;
+    }
   }
 
   /** The next stream the peer opens, or null once the connection is gone. */
@@ -179,7 +221,19 @@ export class Session {
     this.#onActivity();
     const reply = await this.#answer(frame, handler);
     try {
-      await respond(stream.writable, reply.message, reply.payload, reply.pace);
+      let chunks: Uint8Array[];
+      try {
+        chunks = encodeFrame(reply.message, reply.payload);
+      } catch (error) {
+        const type = String(frame.header.type).slice(0, 40);
+        this.#log.error(
+          `answer to ${type} from ${this.#peerLabel()} not sent: ${errorMessage(error)}`,
+        );
+        chunks = encodeFrame(
+          errorResponse("internal", `the answer to ${type} is too large to send`),
+        );
+      }
+      await respondEncoded(stream.writable, chunks, reply.pace);
     } finally {
       reply.sent?.();
     }
@@ -189,13 +243,15 @@ export class Session {
   async #answer(frame: Frame, handler: Handler): Promise<Reply> {
     const parsed = Request.safeParse(frame.header);
     if (!parsed.success) {
-      const type = typeof frame.header.type === "string" ? frame.header.type : "(none)";
-      return {
-        message: errorResponse(
-          "bad-request",
-          `invalid ${JSON.stringify(type.slice(0, 40))} request: ${describeIssues(parsed.error)}`,
-        ),
-      };
+      const type = JSON.stringify(
+        (typeof frame.header.type === "string" ? frame.header.type : "(none)").slice(0, 40),
+      );
+      const why = `invalid ${type} request: ${describeIssues(parsed.error)}`;
+      // Once per type at warning level: a peer must not be able to flood the log.
+      const first = !this.#refusedTypes.has(type) && this.#refusedTypes.size < 16;
+      this.#refusedTypes.add(type);
+      (first ? this.#log.warn : this.#log.debug)(`refused from ${this.#peerLabel()}: ${why}`);
+      return { message: errorResponse("bad-request", why) };
     }
     try {
       return await handler(parsed.data);
@@ -217,9 +273,17 @@ export async function respond(
   payload?: Uint8Array | Uint8Array[],
   pace?: (bytes: number) => Promise<void>,
 ): Promise<void> {
+  await respondEncoded(writable, encodeFrame(header, payload), pace);
+}
+
+async function respondEncoded(
+  writable: WritableStream<Uint8Array>,
+  chunks: Uint8Array[],
+  pace?: (bytes: number) => Promise<void>,
+): Promise<void> {
   const writer = writable.getWriter();
   try {
-    await writeFrame(writer, header, payload, pace);
+    await writeEncoded(writer, chunks, pace);
     await writer.close();
   } finally {
     writer.releaseLock();

@@ -2,6 +2,8 @@ import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { encodeFrame, FrameReader } from "./framing.ts";
 import type { CloseInfo, Connection, StreamPair } from "./transport.ts";
 import { RequestError, Session } from "./session.ts";
+import { LIMITS } from "./protocol.ts";
+import { createLogger } from "../common/log.ts";
 
 /**
  * An in-memory connection whose far end is scripted by the test: a fake for
@@ -63,4 +65,78 @@ Deno.test("an answer that breaks framing closes the connection", async () => {
   const error = await assertRejects(() => session.exchange({ type: "ping" }), RequestError);
   assertEquals(error.code, "bad-request");
   assertEquals(closes.length, 1);
+});
+
+/** A connection whose peer opens a stream for each of `requests`; resolves the answer frames. */
+function incomingRequests(...requests: Record<string, unknown>[]) {
+  const closes: CloseInfo[] = [];
+  const streams: StreamPair[] = [];
+  const answers = requests.map((request) => {
+    const up = new TransformStream<Uint8Array, Uint8Array>();
+    const down = new TransformStream<Uint8Array, Uint8Array>();
+    streams.push({ readable: up.readable, writable: down.writable });
+    const writer = up.writable.getWriter();
+    for (const chunk of encodeFrame(request)) writer.write(chunk);
+    writer.close();
+    return new FrameReader(down.readable).read();
+  });
+  const conn: Connection = {
+    remoteAddr: { hostname: "test", port: 1 },
+    protocol: "lanspread/2",
+    openStream: () => Promise.reject(new Error("unused")),
+    incomingStreams: new ReadableStream({
+      start(controller) {
+        for (const stream of streams) controller.enqueue(stream);
+        controller.close();
+      },
+    }),
+    close: (code, reason) => void closes.push({ code, reason }),
+    closed: new Promise(() => {}),
+  };
+  return { conn, closes, answers: Promise.all(answers) };
+}
+
+Deno.test("a request too large to send is our error, logged; nothing is sent or closed", async () => {
+  const { conn, closes } = scriptedConnection(() => Promise.reject(new Error("never opened")));
+  const logs: string[] = [];
+  const session = new Session(conn, { log: createLogger({ sink: (l) => logs.push(l) }) });
+  const huge = { type: "goodbye", reason: "x".repeat(LIMITS.maxHeaderBytes) };
+  const error = await assertRejects(() => session.exchange(huge), RequestError);
+  assertEquals(error.code, "too-large");
+  assertEquals(closes, []);
+  assert(
+    logs.some((l) => /ERROR .*cannot send goodbye: frame header of \d+ bytes/.test(l)),
+    logs[0],
+  );
+});
+
+Deno.test("an answer too large to send is logged and replaced by an internal error", async () => {
+  const { conn, closes, answers } = incomingRequests({ type: "ping" });
+  const logs: string[] = [];
+  const session = new Session(conn, { log: createLogger({ sink: (l) => logs.push(l) }) });
+  await session.serve(() =>
+    Promise.resolve({
+      message: { type: "error", code: "internal", message: "x".repeat(LIMITS.maxHeaderBytes) },
+    })
+  );
+  const [frame] = await answers;
+  assertEquals([frame?.header.type, frame?.header.code], ["error", "internal"]);
+  assertEquals(closes, []);
+  assert(logs.some((l) => /ERROR .*answer to ping from test:1 not sent/.test(l)), logs.join());
+});
+
+Deno.test("an invalid request is answered bad-request and logged once per type", async () => {
+  const logs: string[] = [];
+  const bad = { type: "get-library", offset: -1 };
+  const { conn, answers } = incomingRequests(bad, bad, { type: "nope" });
+  const session = new Session(conn, {
+    log: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
+  });
+  await session.serve(() => Promise.reject(new Error("not reached")));
+  for (const frame of await answers) {
+    assertEquals([frame?.header.type, frame?.header.code], ["error", "bad-request"]);
+  }
+  const levels = logs.map((l) => l.split(" ")[1]);
+  assertEquals(levels, ["WARN", "DEBUG", "WARN"], logs.join("\n"));
+  assert(/refused from test:1: invalid "get-library" request: offset/.test(logs[0]!), logs[0]);
 });

@@ -113,6 +113,11 @@ export class HashCache {
     this.#changes++;
   }
 
+  /** Forgets the hashes of `path`: its content changed under an unchanged stamp. */
+  forget(path: string): void {
+    if (this.#entries.delete(path)) this.#changes++;
+  }
+
   /** Forgets files that are no longer shared. */
   retain(paths: ReadonlySet<string>): void {
     for (const path of this.#entries.keys()) {

@@ -192,6 +192,13 @@ export class HashWorker {
     await this.#saveCache(cache);
   }
 
+  /** Drops the cached hashes of `path`, so that the next preparation hashes that file again. */
+  async forget(scan: ScannedGame, path: string): Promise<void> {
+    const cache = await this.#cacheFor(scan);
+    cache.forget(path);
+    await this.#saveCache(cache);
+  }
+
   #cacheFor(scan: ScannedGame): Promise<HashCache> {
     const previous = this.#caches.get(scan.id);
     const next = (async () => {

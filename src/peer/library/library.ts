@@ -20,13 +20,16 @@ import {
   type LibrarySnapshot,
   LIMITS,
   type Manifest,
+  type WireGame,
 } from "../../wire/protocol.ts";
 import { type Entry, HashWorker } from "./hash_worker.ts";
 import { comparePaths, wirePathError } from "./paths.ts";
 import { Publisher } from "./publisher.ts";
 import { scanGame, scanGamesDir, type ScannedGame } from "./scan.ts";
-import { readServedBlock } from "./served.ts";
+import { readServedBlock, recheckServedBlock } from "./served.ts";
+import { type BadBlockReport, Rechecks } from "./rechecks.ts";
 import {
+  type BadBlockAnswer,
   type BlockAnswer,
   type LibraryOptions,
   type LibraryStatus,
@@ -37,7 +40,14 @@ import {
 import { type GameView, isOffered, type LocalGame, snapshotView, toLocalGame } from "./view.ts";
 import { type Dirty, Watching } from "./watcher.ts";
 
-export type { BlockAnswer, LibraryOptions, LibraryStatus, LocalGame, ManifestAnswer };
+export type {
+  BadBlockAnswer,
+  BlockAnswer,
+  LibraryOptions,
+  LibraryStatus,
+  LocalGame,
+  ManifestAnswer,
+};
 
 function sameContent(a: ScannedGame, b: ScannedGame): boolean {
   if (a.dir !== b.dir || a.realDir !== b.realDir || a.version !== b.version) return false;
@@ -69,6 +79,10 @@ export class Library {
   readonly #blockSize: number;
   readonly #publisher: Publisher;
   readonly #worker: HashWorker;
+  readonly #rechecks: Rechecks;
+  readonly #maxGames: number;
+  /** Why some games are not offered (too many), or null. */
+  #notOffered: string | null = null;
 
   #entries = new Map<string, Entry>();
   #gen = 0;
@@ -97,6 +111,12 @@ export class Library {
       onDirty: (dirty) => this.#onDirty(dirty),
     });
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
+    this.#maxGames = options.maxGames ?? LIMITS.maxGames;
+    this.#rechecks = new Rechecks({
+      log: this.#log,
+      intervalMs: options.recheckIntervalMs,
+      check: (report) => this.#recheck(report),
+    });
     this.#publisher = new Publisher(options.stateDir, this.#log, options.events);
     this.#worker = new HashWorker({
       stateDir: options.stateDir,
@@ -148,6 +168,7 @@ export class Library {
       ignored: [...this.#ignored],
       games: this.#entries.size,
       hashing: this.#worker.ids().sort(comparePaths),
+      notOffered: this.#notOffered,
     };
   }
 
@@ -183,6 +204,7 @@ export class Library {
       clearTimeout(timer);
       await this.#watching.stop();
       await hashing;
+      await this.#rechecks.idle();
       await this.#chain;
       await this.#publisher.idle();
       this.#markReady();
@@ -288,6 +310,45 @@ export class Library {
     return { ok: true, bytes: block, count: Math.ceil(block.length / served.blockSize) };
   }
 
+  /**
+   * A peer says block `index` of `path` does not match our manifest: the
+   * block is read again in the background (rate-limited, rechecks.ts), and
+   * when its content changed the file is hashed again and the new manifest
+   * published.
+   */
+  reportBadBlock(game: string, path: string, index: number, reporter: string): BadBlockAnswer {
+    const entry = this.#offered(game);
+    if (!entry) return notFound(`no game ${game}`);
+    const file = entry.served?.files.get(path);
+    if (entry.served && !file) return notFound(`no file ${path} in ${game}`);
+    // While it is (re)hashed there is no manifest to check against: nothing to do.
+    if (entry.served) this.#rechecks.report({ game, path, index, reporter });
+    return { ok: true };
+  }
+
+  async #recheck(report: BadBlockReport): Promise<void> {
+    const { game, path, index, reporter } = report;
+    const served = this.#entries.get(game)?.served;
+    if (!served) return;
+    const result = await recheckServedBlock(served, path, index);
+    const what = `block ${index} of ${game}/${path}, reported bad by ${reporter},`;
+    if (result instanceof Error) this.#log.warn(`${what} cannot be read: ${result.message}`);
+    else if (result === "good") this.#log.info(`${what} matches its hash here`);
+    else if (result === "changed") this.#watching.mark(new Set([game]));
+    if (result !== "bad") return;
+    this.#log.warn(`${what} no longer matches its hash: hashing the file again`);
+    await this.#enqueue(async () => {
+      const entry = this.#entries.get(game);
+      if (entry?.served !== served) return; // already superseded
+      await this.#worker.forget(entry.scan, path);
+      const fresh: Entry = { scan: entry.scan, gen: ++this.#gen };
+      this.#entries.set(game, fresh);
+      this.#worker.sync();
+      await this.#worker.prepare(fresh);
+      await this.#publish();
+    });
+  }
+
   #offered(game: string): Entry | undefined {
     const entry = this.#entries.get(game);
     return entry && isOffered(this.#view(entry)) ? entry : undefined;
@@ -302,8 +363,22 @@ export class Library {
 
   #publish(): Promise<void> {
     return this.#publisher.publish(() =>
-      snapshotView([...this.#entries.values()].map((e) => this.#view(e)))
+      this.#capped(snapshotView([...this.#entries.values()].map((e) => this.#view(e))))
     );
+  }
+
+  /** The first `maxGames` games of `view` by id: peers take no more (LIMITS.maxGames). */
+  #capped(view: Map<string, WireGame>): Map<string, WireGame> {
+    let note: string | null = null;
+    if (view.size > this.#maxGames) {
+      note = `${view.size} games downloaded: only the first ${this.#maxGames} (by id) ` +
+        "are offered to peers";
+      const ids = [...view.keys()].sort(comparePaths).slice(0, this.#maxGames);
+      view = new Map(ids.map((id) => [id, view.get(id)!]));
+    }
+    if (note !== null && note !== this.#notOffered) this.#log.warn(note);
+    this.#notOffered = note;
+    return view;
   }
 
   // --- scanning -------------------------------------------------------------

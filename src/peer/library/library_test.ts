@@ -509,3 +509,66 @@ Deno.test({
       assertEquals((await library.getManifest("g")).ok, false);
     }),
 });
+
+Deno.test("more games than maxGames: the first by id are offered, and status and log say so", async () => {
+  await withLibrary(async ({ games, library, logs, start }) => {
+    await writeFiles(games, { "c/version.ini": "1", "a/version.ini": "1", "b/version.ini": "1" });
+    await start();
+    assertEquals(library.snapshot().games.map((g) => g.id), ["a", "b"]);
+    const note = "3 games downloaded: only the first 2 (by id) are offered to peers";
+    assertEquals(library.status().notOffered, note);
+    await library.rescan();
+    assertEquals(logs.filter((l) => l.includes(note)).length, 1, "logged once");
+    await Deno.remove(join(games, "a"), { recursive: true });
+    await library.rescan();
+    assertEquals(library.snapshot().games.map((g) => g.id), ["b", "c"]);
+    assertEquals(library.status().notOffered, null);
+  }, { maxGames: 2 });
+});
+
+Deno.test("a block reported bad that no longer matches: the file is hashed again, a new manifest", async () => {
+  await using root = await tempDir();
+  const games = join(root.path, "games");
+  const state = join(root.path, "state");
+  await writeFiles(games, { "g/version.ini": "1", "g/data.bin": patternBytes(40) });
+  let before: string | undefined;
+  await withLibrary(async ({ library, start }) => {
+    await start();
+    await until(() => hashed(library, "g"));
+    before = library.snapshot().games[0]!.manifestHash;
+  }, { games, state });
+  // A hash cache that lies (a restored state folder): no stamp can notice.
+  const cachePath = join(state, "hash-cache", "g.json");
+  const cache = JSON.parse(await Deno.readTextFile(cachePath));
+  cache.files.find((f: { path: string }) => f.path === "data.bin").blocks[1] = "0".repeat(64);
+  await Deno.writeTextFile(cachePath, JSON.stringify(cache));
+  await withLibrary(async ({ library, logs, start }) => {
+    await start();
+    await until(() => hashed(library, "g"));
+    assert(library.snapshot().games[0]!.manifestHash !== before, "served from the lying cache");
+    assertEquals(library.reportBadBlock("g", "data.bin", 1, "bravo (peer)"), { ok: true });
+    await until(() => library.snapshot().games[0]?.manifestHash === before, 5000, "rehash");
+    const warned = /block 1 of g\/data.bin, reported bad by bravo \(peer\), no longer matches/;
+    assert(logs.some((l) => warned.test(l)), logs.join("\n"));
+    // Within the interval the same file is not checked again.
+    const seen = logs.length;
+    assertEquals(library.reportBadBlock("g", "data.bin", 0, "bravo (peer)"), { ok: true });
+    await new Promise((r) => setTimeout(r, 100));
+    const later = logs.slice(seen).join("\n");
+    assert(/checked less than a minute ago/.test(later) && !/matches/.test(later), later);
+    assertEquals(library.reportBadBlock("g", "nope.bin", 0, "x").ok, false);
+    assertEquals(library.reportBadBlock("missing", "data.bin", 0, "x").ok, false);
+  }, { games, state });
+});
+
+Deno.test("a block reported bad that matches is left alone, with an info line", async () => {
+  await withLibrary(async ({ games, library, logs, start }) => {
+    await writeFiles(games, { "g/version.ini": "1", "g/data.bin": patternBytes(40) });
+    await start();
+    await until(() => hashed(library, "g"));
+    const rev = library.rev;
+    library.reportBadBlock("g", "data.bin", 2, "bravo");
+    await until(() => logs.some((l) => l.includes("matches its hash here")));
+    assertEquals(library.rev, rev);
+  });
+});

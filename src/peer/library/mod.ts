@@ -7,6 +7,7 @@
  */
 export { Library } from "./library.ts";
 export type {
+  BadBlockAnswer,
   BlockAnswer,
   LibraryOptions,
   LibraryStatus,

@@ -6,10 +6,10 @@
  *
  * @module
  */
-import { LIMITS } from "../../wire/protocol.ts";
+import { LIMITS, type Manifest } from "../../wire/protocol.ts";
 import { readBlockAt, resolveInside } from "./files.ts";
 import type { HashCache } from "./hash_cache.ts";
-import { blockCount, FileChangedError, hashFile } from "./hasher.ts";
+import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
 import { buildManifest } from "./manifest.ts";
 import type { ScannedGame, SharedFile } from "./scan.ts";
 
@@ -88,6 +88,39 @@ export async function readServedBlock(
     }
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** Block hashes of each file of a served manifest, parsed from its bytes on first use. */
+const blockHashes = new WeakMap<Served, Map<string, string[]>>();
+
+/** The hash the manifest of `served` gives block `index` of `path`, if it has that block. */
+export function servedBlockHash(served: Served, path: string, index: number): string | undefined {
+  let files = blockHashes.get(served);
+  if (!files) {
+    // Our own canonical bytes (manifest.ts): only parsed when a peer reports a bad block.
+    const manifest = JSON.parse(new TextDecoder().decode(served.bytes)) as Manifest;
+    files = new Map(manifest.files.map((f) => [f.path, f.blocks]));
+    blockHashes.set(served, files);
+  }
+  return files.get(path)?.[index];
+}
+
+/**
+ * Reads block `index` of `path` again and compares it with the served
+ * manifest: "good", "bad" (the content changed under an unchanged stamp),
+ * "changed" (the stamp moved: a rescan handles it), "absent" (no such
+ * block), or an Error when it cannot be read.
+ */
+export async function recheckServedBlock(
+  served: Served,
+  path: string,
+  index: number,
+): Promise<"good" | "bad" | "changed" | "absent" | Error> {
+  const expected = servedBlockHash(served, path, index);
+  if (expected === undefined) return "absent";
+  const block = await readServedBlock(served, path, index, 1);
+  if (typeof block === "string" || block instanceof Error) return block;
+  return sha256Hex(block) === expected ? "good" : "bad";
 }
 
 /**

@@ -22,6 +22,10 @@ export interface LibraryOptions {
   debounceMs?: number;
   /** @default {LIMITS.blockSize} */
   blockSize?: number;
+  /** Games offered to peers at most; the first by id are. @default {LIMITS.maxGames} */
+  maxGames?: number;
+  /** A file reported bad is re-checked at most once in this time. @default {LIMITS.badBlockRecheckMs} */
+  recheckIntervalMs?: number;
 }
 
 export type ManifestAnswer =
@@ -38,6 +42,11 @@ export type BlockAnswer =
     retryAfterMs?: number;
   };
 
+/** The answer to a report of a bad block: taken (checked in the background, maybe later), or why not. */
+export type BadBlockAnswer =
+  | { ok: true }
+  | { ok: false; code: "not-found" | "bad-request"; message: string };
+
 export interface LibraryStatus {
   gamesDir: string;
   /** Why the games dir could not be read at the last full scan, or null. */
@@ -48,6 +57,8 @@ export interface LibraryStatus {
   games: number;
   /** Games queued for or being hashed, sorted. */
   hashing: string[];
+  /** Why some downloaded games are not offered to peers (more than LIMITS.maxGames), or null. */
+  notOffered: string | null;
 }
 
 /** Suggested retry delay while a game is being hashed. */

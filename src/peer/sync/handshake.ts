@@ -3,14 +3,18 @@
  *
  * ```
  * client                                   server
- *   hello {version, id, name, addr, to, nonce, proof, library}  ->
+ *   hello {version, id, name, addr, to, nonce, proof, library: first page}  ->
  *                                          verify proof (party member?)
  *                                          check `to` (am I the one asked for?)
+ *                                          refuse ourselves (an address of ours)
  *                                          compare versions
- *   <- hello-ack {version, id, name, addr, proof, library}
+ *   <- hello-ack {version, id, name, addr, proof, library: first page}
  *   <- error version-mismatch {peer: ack envelope with proof}
  *   <- error unauthorized | bad-request
  * ```
+ *
+ * Each side sends the first page of its snapshot (protocol.ts); the rest is
+ * fetched with get-library once the connection is up (library_sync.ts).
  *
  * The server sends nothing about its library, and serves nothing, before
  * the client's proof checks out. The proofs cover the protocol version, so
@@ -30,7 +34,9 @@ import {
   type LibrarySnapshot,
   LIMITS,
   type PeerInfo,
+  type RawLibraryPage,
 } from "../../wire/protocol.ts";
+import { pageOf } from "./pages.ts";
 import { ackFields, helloFields, type Party } from "../../trust/party.ts";
 import { hex } from "../../common/encoding.ts";
 import { FrameReader, FramingError } from "../../wire/framing.ts";
@@ -50,9 +56,16 @@ export interface LocalPeer {
 }
 
 export type HandshakeResult =
-  | { kind: "ok"; peer: PeerInfo; library: LibrarySnapshot; sent: LibrarySnapshot }
+  /** `page`: the first page of the peer's library; `sent`: the snapshot we sent the first page of. */
+  | { kind: "ok"; peer: PeerInfo; page: RawLibraryPage; sent: LibrarySnapshot }
   | { kind: "incompatible"; peer: PeerInfo }
-  | { kind: "refused"; reason: string };
+  /** `code`: bad-request when the other side said so, unreachable without an answer. */
+  | { kind: "refused"; reason: string; code: RefusalCode };
+
+export type RefusalCode = "unauthorized" | "bad-request" | "unreachable";
+
+/** Why a peer refuses a hello from its own peer id: we dialled an address of ours. */
+export const SELF_REFUSAL = "that address is this peer itself";
 
 function info(envelope: PeerInfo): PeerInfo {
   const { protocolVersion, peerId, name, addr } = envelope;
@@ -78,13 +91,13 @@ export async function clientHello(
     to: expectedId,
     nonce,
     proof: await local.party.prove(fields),
-    library: sent,
+    library: pageOf(sent, 0),
   };
   let header: Record<string, unknown>;
   try {
     ({ header } = await session.exchange(hello, { signal, timeoutMs: LIMITS.helloTimeoutMs }));
   } catch (error) {
-    return { kind: "refused", reason: `no answer to hello: ${errorMessage(error)}` };
+    return refused(`no answer to hello: ${errorMessage(error)}`, "unreachable");
   }
   const verifyAck = async (ack: AckEnvelope) =>
     await local.party.verify(
@@ -93,31 +106,31 @@ export async function clientHello(
     );
   if (header.type === "error") {
     const error = ErrorMessage.safeParse(header);
-    if (!error.success) return { kind: "refused", reason: "malformed error answer to hello" };
+    if (!error.success) return refused("malformed error answer to hello");
     const peer = error.data.peer;
     if (error.data.code === "version-mismatch" && peer && await verifyAck(peer)) {
       return { kind: "incompatible", peer: info(peer) };
     }
-    return { kind: "refused", reason: `${error.data.code}: ${error.data.message}` };
+    const code = error.data.code === "bad-request" ? "bad-request" : "unauthorized";
+    return refused(`${error.data.code}: ${error.data.message}`, code);
   }
   const envelope = AckEnvelope.safeParse(header);
-  if (!envelope.success) {
-    return { kind: "refused", reason: `bad hello-ack: ${describeIssues(envelope.error)}` };
-  }
-  if (!await verifyAck(envelope.data)) {
-    return { kind: "refused", reason: "hello-ack party proof failed" };
-  }
+  if (!envelope.success) return refused(`bad hello-ack: ${describeIssues(envelope.error)}`);
+  if (!await verifyAck(envelope.data)) return refused("hello-ack party proof failed");
   if (expectedId && envelope.data.peerId !== expectedId) {
-    return { kind: "refused", reason: `reached ${envelope.data.peerId}, not ${expectedId}` };
+    return refused(`reached ${envelope.data.peerId}, not ${expectedId}`);
   }
+  if (envelope.data.peerId === local.peerId) return refused(SELF_REFUSAL, "bad-request");
   if (envelope.data.protocolVersion !== local.protocolVersion) {
     return { kind: "incompatible", peer: info(envelope.data) };
   }
   const ack = HelloAck.safeParse(header);
-  if (!ack.success) {
-    return { kind: "refused", reason: `bad hello-ack: ${describeIssues(ack.error)}` };
-  }
-  return { kind: "ok", peer: info(ack.data), library: ack.data.library, sent };
+  if (!ack.success) return refused(`bad hello-ack: ${describeIssues(ack.error)}`);
+  return { kind: "ok", peer: info(ack.data), page: ack.data.library, sent };
+}
+
+function refused(reason: string, code: RefusalCode = "unauthorized"): HandshakeResult {
+  return { kind: "refused", reason, code };
 }
 
 /** Server side: waits for the client's hello and answers it. */
@@ -129,16 +142,16 @@ export async function serverHello(
   const timeout = AbortSignal.timeout(LIMITS.helloTimeoutMs);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
   const stream = await abortable(session.nextStream(), both).catch(() => null);
-  if (!stream) return { kind: "refused", reason: "no hello in time" };
+  if (!stream) return refused("no hello in time", "unreachable");
   const reader = new FrameReader(stream.readable);
   let header: Record<string, unknown>;
   try {
     const frame = await abortable(reader.read(), both);
-    if (!frame) return { kind: "refused", reason: "stream closed before hello" };
+    if (!frame) return refused("stream closed before hello", "unreachable");
     header = frame.header;
   } catch (error) {
     if (error instanceof FramingError) session.close(CLOSE.protocolViolation, "bad hello frame");
-    return { kind: "refused", reason: `hello not received: ${errorMessage(error)}` };
+    return refused(`hello not received: ${errorMessage(error)}`, "unreachable");
   }
   const result = await judgeHello(header, local);
   await respond(stream.writable, result.answer).catch(() => {});
@@ -152,7 +165,7 @@ type Judged = { answer: ErrorMessage | HelloAck; outcome: HandshakeResult };
 async function judgeHello(header: Record<string, unknown>, local: LocalPeer): Promise<Judged> {
   const refuse = (code: "bad-request" | "unauthorized", reason: string): Judged => ({
     answer: errorResponse(code, reason),
-    outcome: { kind: "refused", reason },
+    outcome: refused(reason, code),
   });
   const envelope = HelloEnvelope.safeParse(header);
   if (!envelope.success) {
@@ -166,6 +179,7 @@ async function judgeHello(header: Record<string, unknown>, local: LocalPeer): Pr
   if (h.to !== null && h.to !== local.peerId) {
     return refuse("unauthorized", `this is ${local.peerId}, not ${h.to}`);
   }
+  if (h.peerId === local.peerId) return refuse("bad-request", SELF_REFUSAL);
   const ack: AckEnvelope = {
     type: "hello-ack",
     protocolVersion: local.protocolVersion,
@@ -187,7 +201,7 @@ async function judgeHello(header: Record<string, unknown>, local: LocalPeer): Pr
   if (!hello.success) return refuse("bad-request", `bad hello: ${describeIssues(hello.error)}`);
   const sent = local.snapshot();
   return {
-    answer: { ...ack, library: sent },
-    outcome: { kind: "ok", peer: info(h), library: hello.data.library, sent },
+    answer: { ...ack, library: pageOf(sent, 0) },
+    outcome: { kind: "ok", peer: info(h), page: hello.data.library, sent },
   };
 }

@@ -4,7 +4,8 @@
  * - One connection per peer pair. When two exist (both dialled at once), both
  *   ends keep the one opened by the peer with the smaller id; between two of
  *   the same opener the newer wins (the old one is from before a restart).
- * - Libraries: a full snapshot in hello, then deltas pushed on change.
+ * - Libraries: the first page of a snapshot in hello, the rest fetched, then
+ *   deltas (or library-changed) pushed on change (library_sync.ts).
  * - Liveness: pings only when a peer is idle; a silent peer is dropped.
  * - Goodbye on shutdown, so others drop us at once.
  *
@@ -18,7 +19,13 @@ import { PARTY_SERVER_NAME, peerServerName } from "../../trust/party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../../wire/transport.ts";
 import { sleep, Slots } from "../../common/async.ts";
 import { BufferPool } from "../../common/buffer_pool.ts";
-import { clientHello, type HandshakeResult, type LocalPeer, serverHello } from "./handshake.ts";
+import {
+  clientHello,
+  type HandshakeResult,
+  type LocalPeer,
+  SELF_REFUSAL,
+  serverHello,
+} from "./handshake.ts";
 import {
   type Initiator,
   listenerAddr,
@@ -28,7 +35,7 @@ import {
   viewOf,
 } from "./peer_table.ts";
 import { type Reply, Session } from "../../wire/session.ts";
-import { type LibraryPort, serveManifest, serveUpload } from "./serve.ts";
+import { type LibraryPort, reportBadBlock, serveManifest, serveUpload } from "./serve.ts";
 import { LibrarySync } from "./library_sync.ts";
 import { RateGate } from "../../common/rate_limit.ts";
 
@@ -51,7 +58,10 @@ export interface PeerManagerOptions {
 /** Why {@linkcode PeerManager.connect} failed. */
 export class ConnectError extends LanspreadError {
   override name = "ConnectError";
-  constructor(code: "unreachable" | "unauthorized" | "version-mismatch", message: string) {
+  constructor(
+    code: "unreachable" | "unauthorized" | "version-mismatch" | "bad-request",
+    message: string,
+  ) {
     super(code, message);
   }
 }
@@ -137,8 +147,13 @@ export class PeerManager {
         incompatibleMessage(result.peer.protocolVersion, this.#o.local.protocolVersion),
       );
     }
+    if (result.kind === "refused") throw new ConnectError(result.code, result.reason);
     if (!record) {
-      throw new ConnectError("unauthorized", result.kind === "refused" ? result.reason : "refused");
+      const self = result.peer.peerId === this.#o.local.peerId;
+      throw new ConnectError(
+        self ? "bad-request" : "unauthorized",
+        self ? SELF_REFUSAL : "refused",
+      );
     }
     return viewOf(record);
   }
@@ -152,11 +167,7 @@ export class PeerManager {
     if (record?.state !== "connected" || record.library.rev >= rev) return;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (record.session && record.library.rev < rev) {
-        this.#sync.refresh(record).catch((error) =>
-          this.#o.log.debug(`refresh of ${peerId} failed: ${errorMessage(error)}`)
-        );
-      }
+      if (record.session) this.#sync.changed(record, rev);
     }, 1_000);
     this.#timers.add(timer);
   }
@@ -237,6 +248,7 @@ export class PeerManager {
       if (existing?.state !== "incompatible") this.#announceIncompatible(record);
       return record;
     }
+    this.#sync.welcome(record, result.page);
     if (!record.announced) {
       record.announced = true;
       this.#o.log.info(`connected to ${record.name} (${record.peerId}) at ${addr}`);
@@ -329,8 +341,13 @@ export class PeerManager {
       case "library-delta":
         this.#sync.receive(record, request.delta);
         return { message: { type: "ok" } };
+      case "library-changed":
+        this.#sync.changed(record, request.rev);
+        return { message: { type: "ok" } };
       case "get-library":
-        return { message: { type: "library", library: this.#sync.snapshotFor(record) } };
+        return this.#sync.page(record, request.rev, request.offset);
+      case "report-bad-block":
+        return reportBadBlock(this.#o.library, record, request);
       case "get-manifest":
         return await serveManifest(this.#o.library, request.game);
       case "get-block":

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LibrarySnapshot } from "../../wire/protocol.ts";
+import type { LibraryDelta, LibrarySnapshot } from "../../wire/protocol.ts";
 import type { Slots } from "../../common/async.ts";
 import { Liveness } from "./liveness.ts";
 import type { Session } from "../../wire/session.ts";
@@ -31,8 +31,18 @@ export interface PeerRecord {
   liveness: Liveness | null;
   /** Our library as they last received it (deltas are diffs from this). */
   sent: LibrarySnapshot | null;
+  /** The snapshot whose pages they are fetching (hello's, or their last get-library's). */
+  serving: LibrarySnapshot | null;
   pushing: boolean;
   pushAgain: boolean;
+  /** Their library being fetched page by page, while it is. */
+  fetching: Promise<void> | null;
+  /** Fetch once more after the current fetch: their library moved meanwhile. */
+  fetchAgain: boolean;
+  /** Deltas that arrived during a fetch, applied after it. */
+  queued: LibraryDelta[];
+  /** What of their library we do not show (too many games, refused games), or null. */
+  libraryNote: string | null;
   connectedAt: number;
   /** peer-connected was emitted and no peer-lost since. */
   announced: boolean;
@@ -50,6 +60,8 @@ export interface PeerView {
   rev: number;
   /** Ids of the games the peer offers. */
   games: string[];
+  /** What of the peer's library is not shown, and why (too many games, refused ones). */
+  libraryNote?: string;
 }
 
 export function viewOf(record: PeerRecord): PeerView {
@@ -61,6 +73,7 @@ export function viewOf(record: PeerRecord): PeerView {
     protocolVersion: record.protocolVersion,
     rev: record.library.rev,
     games: record.library.games.map((g) => g.id),
+    ...(record.libraryNote ? { libraryNote: record.libraryNote } : {}),
   };
 }
 
@@ -114,13 +127,19 @@ export function newRecord(
     addr: via.addr,
     state: ok ? "connected" : "incompatible",
     protocolVersion: result.peer.protocolVersion,
-    library: ok ? result.library : EMPTY,
+    // Filled from the first page by LibrarySync.welcome.
+    library: EMPTY,
     session: via.session,
     initiator: via.initiator,
     liveness: ok ? new Liveness(via.now) : null,
     sent: ok ? result.sent : null,
+    serving: ok ? result.sent : null,
     pushing: false,
     pushAgain: false,
+    fetching: null,
+    fetchAgain: false,
+    queued: [],
+    libraryNote: null,
     connectedAt: via.now,
     announced: existing?.announced ?? false,
     uploads: existing?.uploads ?? null,

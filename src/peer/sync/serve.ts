@@ -1,6 +1,6 @@
 /**
- * Answers a peer's library requests (get-manifest, get-block)
- * from the local library. Paths are checked by the library against the
+ * Answers a peer's library requests (get-manifest, get-block,
+ * report-bad-block) from the local library. Paths are checked by the library against the
  * current manifest, so only files it offers can ever be read.
  *
  * @module
@@ -13,13 +13,13 @@ import {
   LIMITS,
 } from "../../wire/protocol.ts";
 import { wirePathError } from "../library/mod.ts";
-import type { BlockAnswer, ManifestAnswer } from "../library/mod.ts";
+import type { BadBlockAnswer, BlockAnswer, ManifestAnswer } from "../library/mod.ts";
 import type { Reply } from "../../wire/session.ts";
 import type { Slots } from "../../common/async.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 
-export type { BlockAnswer, ManifestAnswer };
+export type { BadBlockAnswer, BlockAnswer, ManifestAnswer };
 
 /** What the sync layer needs of the local library. */
 export interface LibraryPort {
@@ -33,6 +33,22 @@ export interface LibraryPort {
     count?: number,
     allocate?: (bytes: number) => ArrayBuffer,
   ): Promise<BlockAnswer>;
+  /** A peer says block `index` of `path` failed verification (`reporter` names it in the log). */
+  reportBadBlock(game: string, path: string, index: number, reporter: string): BadBlockAnswer;
+}
+
+/** Answers report-bad-block: the library re-checks the file in the background. */
+export function reportBadBlock(
+  library: LibraryPort,
+  reporter: { name: string; peerId: string },
+  request: { game: string; path: string; index: number },
+): Reply {
+  const bad = wirePathError(request.path);
+  if (bad) return { message: errorResponse("bad-request", `bad path: ${bad}`) };
+  const who = `${reporter.name} (${reporter.peerId})`;
+  const answer = library.reportBadBlock(request.game, request.path, request.index, who);
+  if (!answer.ok) return { message: errorResponse(answer.code, answer.message) };
+  return { message: { type: "ok" } };
 }
 
 function failure(answer: Extract<ManifestAnswer | BlockAnswer, { ok: false }>): Reply {
