@@ -20,22 +20,19 @@ import {
   type LibrarySnapshot,
   LIMITS,
   type Manifest,
-  type WireGame,
 } from "../../wire/protocol.ts";
 import { type Entry, HashWorker } from "./hash_worker.ts";
-import { comparePaths, wirePathError } from "./paths.ts";
+import { comparePaths } from "./paths.ts";
 import { Publisher } from "./publisher.ts";
-import { scanGame, scanGamesDir, type ScannedGame } from "./scan.ts";
-import { readServedBlock, recheckServedBlock } from "./served.ts";
-import { type BadBlockReport, Rechecks } from "./rechecks.ts";
-import {
-  type BadBlockAnswer,
-  type BlockAnswer,
-  type LibraryOptions,
-  type LibraryStatus,
-  type ManifestAnswer,
-  RETRY_CHANGED_MS,
-  RETRY_HASHING_MS,
+import { sameScan, scanGame, scanGamesDir, type ScannedGame } from "./scan.ts";
+import type { Served } from "./served.ts";
+import { Serving } from "./serving.ts";
+import type {
+  BadBlockAnswer,
+  BlockAnswer,
+  LibraryOptions,
+  LibraryStatus,
+  ManifestAnswer,
 } from "./types.ts";
 import { type GameView, isOffered, type LocalGame, snapshotView, toLocalGame } from "./view.ts";
 import { type Dirty, Watching } from "./watcher.ts";
@@ -49,25 +46,12 @@ export type {
   ManifestAnswer,
 };
 
-function sameContent(a: ScannedGame, b: ScannedGame): boolean {
-  if (a.dir !== b.dir || a.realDir !== b.realDir || a.version !== b.version) return false;
-  if (a.error !== b.error || a.files.length !== b.files.length) return false;
-  return a.files.every((f, i) => {
-    const g = b.files[i]!;
-    return f.path === g.path && f.size === g.size && f.mtimeMs === g.mtimeMs;
-  });
-}
-
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener("abort", () => resolve(), { once: true });
   });
 }
-
-const notFound = (message: string) => ({ ok: false, code: "not-found", message }) as const;
-const busy = (message: string, retryAfterMs: number) =>
-  ({ ok: false, code: "busy", message, retryAfterMs }) as const;
 
 export class Library {
   /** Resolves once the first scan has completed (success or not). */
@@ -79,10 +63,7 @@ export class Library {
   readonly #blockSize: number;
   readonly #publisher: Publisher;
   readonly #worker: HashWorker;
-  readonly #rechecks: Rechecks;
-  readonly #maxGames: number;
-  /** Why some games are not offered (too many), or null. */
-  #notOffered: string | null = null;
+  readonly #serving: Serving;
 
   #entries = new Map<string, Entry>();
   #gen = 0;
@@ -111,13 +92,19 @@ export class Library {
       onDirty: (dirty) => this.#onDirty(dirty),
     });
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
-    this.#maxGames = options.maxGames ?? LIMITS.maxGames;
-    this.#rechecks = new Rechecks({
+    this.#serving = new Serving({
       log: this.#log,
-      intervalMs: options.recheckIntervalMs,
-      check: (report) => this.#recheck(report),
+      offered: (game) => this.#offered(game),
+      markChanged: (game) => this.#watching.mark(new Set([game])),
+      rehashFile: (game, path, served) => this.#rehashFile(game, path, served),
+      recheckIntervalMs: options.recheckIntervalMs,
     });
-    this.#publisher = new Publisher(options.stateDir, this.#log, options.events);
+    this.#publisher = new Publisher({
+      stateDir: options.stateDir,
+      log: this.#log,
+      events: options.events,
+      maxGames: options.maxGames,
+    });
     this.#worker = new HashWorker({
       stateDir: options.stateDir,
       blockSize: this.#blockSize,
@@ -168,7 +155,7 @@ export class Library {
       ignored: [...this.#ignored],
       games: this.#entries.size,
       hashing: this.#worker.ids().sort(comparePaths),
-      notOffered: this.#notOffered,
+      notOffered: this.#publisher.notOffered,
     };
   }
 
@@ -204,7 +191,7 @@ export class Library {
       clearTimeout(timer);
       await this.#watching.stop();
       await hashing;
-      await this.#rechecks.idle();
+      await this.#serving.idle();
       await this.#chain;
       await this.#publisher.idle();
       this.#markReady();
@@ -272,74 +259,30 @@ export class Library {
   }
 
   getManifest(game: string): Promise<ManifestAnswer> {
-    const entry = this.#offered(game);
-    if (!entry) return Promise.resolve(notFound(`no game ${game}`));
-    const served = entry.served;
-    if (!served) return Promise.resolve(busy(`${game} is being hashed`, RETRY_HASHING_MS));
-    const { hash, version, bytes } = served;
-    return Promise.resolve({ ok: true, hash, version, bytes });
+    return Promise.resolve(this.#serving.manifest(game));
   }
 
   /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
-  async readBlock(
+  readBlock(
     game: string,
     path: string,
     index: number,
     count = 1,
     allocate?: (bytes: number) => ArrayBuffer,
   ): Promise<BlockAnswer> {
-    const bad = wirePathError(path);
-    if (bad) return { ok: false, code: "bad-request", message: `bad path: ${bad}` };
-    if (!Number.isSafeInteger(index) || index < 0) {
-      return { ok: false, code: "bad-request", message: "bad block index" };
-    }
-    if (!Number.isSafeInteger(count) || count < 1 || count > LIMITS.maxBlocksPerRun) {
-      return { ok: false, code: "bad-request", message: "bad block count" };
-    }
-    const entry = this.#offered(game);
-    if (!entry) return notFound(`no game ${game}`);
-    const served = entry.served;
-    if (!served) return busy(`${game} is being hashed`, RETRY_HASHING_MS);
-    const block = await readServedBlock(served, path, index, count, allocate);
-    if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
-    if (block === "changed") {
-      this.#watching.mark(new Set([game]));
-      return busy(`${game}/${path} changed, rehash pending`, RETRY_CHANGED_MS);
-    }
-    if (block instanceof Error) return notFound(`cannot read ${game}/${path}: ${block.message}`);
-    return { ok: true, bytes: block, count: Math.ceil(block.length / served.blockSize) };
+    return this.#serving.block(game, path, index, count, allocate);
   }
 
-  /**
-   * A peer says block `index` of `path` does not match our manifest: the
-   * block is read again in the background (rate-limited, rechecks.ts), and
-   * when its content changed the file is hashed again and the new manifest
-   * published.
-   */
+  /** A peer says a block of ours failed verification: re-checked in the background (serving.ts). */
   reportBadBlock(game: string, path: string, index: number, reporter: string): BadBlockAnswer {
-    const entry = this.#offered(game);
-    if (!entry) return notFound(`no game ${game}`);
-    const file = entry.served?.files.get(path);
-    if (entry.served && !file) return notFound(`no file ${path} in ${game}`);
-    // While it is (re)hashed there is no manifest to check against: nothing to do.
-    if (entry.served) this.#rechecks.report({ game, path, index, reporter });
-    return { ok: true };
+    return this.#serving.reportBadBlock(game, path, index, reporter);
   }
 
-  async #recheck(report: BadBlockReport): Promise<void> {
-    const { game, path, index, reporter } = report;
-    const served = this.#entries.get(game)?.served;
-    if (!served) return;
-    const result = await recheckServedBlock(served, path, index);
-    const what = `block ${index} of ${game}/${path}, reported bad by ${reporter},`;
-    if (result instanceof Error) this.#log.warn(`${what} cannot be read: ${result.message}`);
-    else if (result === "good") this.#log.info(`${what} matches its hash here`);
-    else if (result === "changed") this.#watching.mark(new Set([game]));
-    if (result !== "bad") return;
-    this.#log.warn(`${what} no longer matches its hash: hashing the file again`);
-    await this.#enqueue(async () => {
+  /** The content of `path` changed under an unchanged stamp: forget its hashes, hash it again. */
+  #rehashFile(game: string, path: string, served: Served): Promise<void> {
+    return this.#enqueue(async () => {
       const entry = this.#entries.get(game);
-      if (entry?.served !== served) return; // already superseded
+      if (!entry || entry.served !== served) return; // already superseded
       await this.#worker.forget(entry.scan, path);
       const fresh: Entry = { scan: entry.scan, gen: ++this.#gen };
       this.#entries.set(game, fresh);
@@ -363,22 +306,8 @@ export class Library {
 
   #publish(): Promise<void> {
     return this.#publisher.publish(() =>
-      this.#capped(snapshotView([...this.#entries.values()].map((e) => this.#view(e))))
+      snapshotView([...this.#entries.values()].map((e) => this.#view(e)))
     );
-  }
-
-  /** The first `maxGames` games of `view` by id: peers take no more (LIMITS.maxGames). */
-  #capped(view: Map<string, WireGame>): Map<string, WireGame> {
-    let note: string | null = null;
-    if (view.size > this.#maxGames) {
-      note = `${view.size} games downloaded: only the first ${this.#maxGames} (by id) ` +
-        "are offered to peers";
-      const ids = [...view.keys()].sort(comparePaths).slice(0, this.#maxGames);
-      view = new Map(ids.map((id) => [id, view.get(id)!]));
-    }
-    if (note !== null && note !== this.#notOffered) this.#log.warn(note);
-    this.#notOffered = note;
-    return view;
   }
 
   // --- scanning -------------------------------------------------------------
@@ -456,7 +385,7 @@ export class Library {
       seen.add(scan.id);
       this.#reportWarnings(scan);
       const old = this.#entries.get(scan.id);
-      if (old && sameContent(old.scan, scan)) {
+      if (old && sameScan(old.scan, scan)) {
         old.scan = scan; // same content: keeps its generation, manifest and hashing job
         toPrepare.push(old);
         continue;

@@ -9,14 +9,31 @@
 import type { EventLog } from "../../common/events.ts";
 import { type Logger } from "../../common/log.ts";
 import { errorMessage } from "../../common/errors.ts";
-import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
+import {
+  type LibraryDelta,
+  type LibrarySnapshot,
+  LIMITS,
+  type WireGame,
+} from "../../wire/protocol.ts";
+import { comparePaths } from "./paths.ts";
 import { loadIndex, saveIndex } from "./index_store.ts";
 import { diffViews, sortedGames } from "./view.ts";
+
+export interface PublisherOptions {
+  stateDir: string;
+  log: Logger;
+  /** Receives "local-library-changed" and "library-hashed". */
+  events?: EventLog;
+  /** Games offered at most; the first by id are. @default {LIMITS.maxGames} */
+  maxGames?: number;
+}
 
 export class Publisher {
   readonly #stateDir: string;
   readonly #log: Logger;
   readonly #events?: EventLog;
+  readonly #maxGames: number;
+  #notOffered: string | null = null;
   #published = new Map<string, WireGame>();
   #snapshot: LibrarySnapshot = { rev: 0, games: [] };
   #listeners = new Set<(delta: LibraryDelta) => void>();
@@ -24,10 +41,16 @@ export class Publisher {
   #loaded: Promise<void> | null = null;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(stateDir: string, log: Logger, events?: EventLog) {
-    this.#stateDir = stateDir;
-    this.#log = log;
-    this.#events = events;
+  constructor(options: PublisherOptions) {
+    this.#stateDir = options.stateDir;
+    this.#log = options.log;
+    this.#events = options.events;
+    this.#maxGames = options.maxGames ?? LIMITS.maxGames;
+  }
+
+  /** Why some games are not offered (more than maxGames), or null. */
+  get notOffered(): string | null {
+    return this.#notOffered;
   }
 
   /** Reads the stored index once; later publications compare against it. */
@@ -61,8 +84,23 @@ export class Publisher {
     return this.#chain;
   }
 
-  async #publishNow(view: Map<string, WireGame>): Promise<void> {
+  /** The first `maxGames` games of `view` by id: peers take no more (LIMITS.maxGames). */
+  #capped(view: Map<string, WireGame>): Map<string, WireGame> {
+    let note: string | null = null;
+    if (view.size > this.#maxGames) {
+      note = `${view.size} games downloaded: only the first ${this.#maxGames} (by id) ` +
+        "are offered to peers";
+      const ids = [...view.keys()].sort(comparePaths).slice(0, this.#maxGames);
+      view = new Map(ids.map((id) => [id, view.get(id)!]));
+    }
+    if (note !== null && note !== this.#notOffered) this.#log.warn(note);
+    this.#notOffered = note;
+    return view;
+  }
+
+  async #publishNow(all: Map<string, WireGame>): Promise<void> {
     await this.load();
+    const view = this.#capped(all);
     const change = diffViews(this.#published, view);
     if (change) {
       const fromRev = this.#snapshot.rev;

@@ -236,6 +236,16 @@ export async function scanGame(gamesDir: string, id: string): Promise<ScannedGam
   return game;
 }
 
+/** Whether two scans of a game saw the same content (folder, version, files and their stamps). */
+export function sameScan(a: ScannedGame, b: ScannedGame): boolean {
+  if (a.dir !== b.dir || a.realDir !== b.realDir || a.version !== b.version) return false;
+  if (a.error !== b.error || a.files.length !== b.files.length) return false;
+  return a.files.every((f, i) => {
+    const g = b.files[i]!;
+    return f.path === g.path && f.size === g.size && f.mtimeMs === g.mtimeMs;
+  });
+}
+
 /** Scans the whole games directory; rejects when the directory itself cannot be read. */
 export async function scanGamesDir(gamesDir: string, signal?: AbortSignal): Promise<ScanResult> {
   const names: string[] = [];
