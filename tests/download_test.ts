@@ -5,7 +5,14 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { fileBytes, type GameSpec, tempTree, type Tree, writeGame } from "./fixtures.ts";
+import {
+  fileBytes,
+  type GameSpec,
+  lyingHashCache,
+  tempTree,
+  type Tree,
+  writeGame,
+} from "./fixtures.ts";
 import { HarnessError, type HarnessRecord, inTree, PeerProcess } from "./peer_process.ts";
 
 const MiB = 1024 * 1024;
@@ -31,10 +38,12 @@ async function swarm(
   names: string[],
   limit?: number | (number | undefined)[],
   downloader = "dl",
+  prepare?: (name: string) => Promise<void>,
 ) {
   const seeds: PeerProcess[] = [];
   for (const [i, name] of names.entries()) {
     await writeGame(t.path(name), GAME);
+    await prepare?.(name);
     const cap = Array.isArray(limit) ? limit[i] : limit;
     seeds.push(
       await PeerProcess.start(inTree(t, name, { extraArgs: cap ? [`--upload-limit=${cap}`] : [] })),
@@ -173,16 +182,20 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const t = await tempTree();
-    // Mallory is the fastest, so it is asked for plenty before the others finish.
-    const { seeds, dl } = await swarm(t, ["alpha", "bravo", "mallory"], [2, 2, undefined]);
-    try {
-      // Corrupt mallory's copy behind the hash cache's back: same size, same mtime.
+    // Mallory's copy is corrupt behind its hash cache's back (a cache that claims the honest
+    // hashes for the corrupt file as it is: no stamp can tell), so it offers the honest manifest.
+    const corrupt = async (name: string) => {
+      if (name !== "mallory") return;
       const path = join(t.path("mallory"), GAME.id, "data", "pak0.pak");
-      const info = await Deno.stat(path);
       const bytes = await Deno.readFile(path);
       for (let i = 0; i < bytes.length; i += 4096) bytes[i] = bytes[i]! ^ 0x5a;
       await Deno.writeFile(path, bytes);
-      await Deno.utime(path, info.atime!, info.mtime!);
+      await lyingHashCache(t.path("mallory-state"), t.path("mallory"), GAME.id, t.path("alpha"));
+    };
+    // Mallory is the fastest, so it is asked for plenty before the others finish.
+    const limits = [2, 2, undefined];
+    const { seeds, dl } = await swarm(t, ["alpha", "bravo", "mallory"], limits, "dl", corrupt);
+    try {
       await dl.command("download", { game: GAME.id });
       await dl.waitEvent("download-finished", () => true, 90_000);
       const dropped = events(dl, "download-source-dropped");

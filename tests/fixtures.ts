@@ -5,6 +5,9 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { HashCache } from "../src/peer/library/hash_cache.ts";
+import { hashFile, scanGame, stampOf } from "../src/peer/library/mod.ts";
+import { LIMITS } from "../src/wire/protocol.ts";
 
 export interface GameSpec {
   id: string;
@@ -54,4 +57,28 @@ export async function tempTree(prefix = "lanspread-test-") {
     path: (...parts: string[]) => join(root, ...parts),
     cleanup: () => Deno.remove(root, { recursive: true }).catch(() => {}),
   };
+}
+
+/**
+ * Makes the hash cache in `stateDir` claim, for every file of game `id` in
+ * `gamesDir` as it is now, the block hashes of the same file in
+ * `honestGamesDir`: a seed started on it offers the honest manifest and
+ * serves whatever bytes its files hold (no stamp can tell), until a report
+ * of a bad block makes it look.
+ */
+export async function lyingHashCache(
+  stateDir: string,
+  gamesDir: string,
+  id: string,
+  honestGamesDir: string,
+): Promise<void> {
+  const scan = await scanGame(gamesDir, id);
+  if (!scan) throw new Error(`no game ${id} in ${gamesDir}`);
+  const cache = HashCache.empty(stateDir, id, scan.dir, LIMITS.blockSize);
+  for (const file of scan.files) {
+    const honest = join(honestGamesDir, id, ...file.path.split("/"));
+    const blocks = await hashFile(honest, stampOf(await Deno.stat(honest)), LIMITS.blockSize);
+    cache.set(file.path, file, blocks);
+  }
+  await cache.save();
 }

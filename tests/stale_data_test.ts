@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { tempTree, writeGame } from "./fixtures.ts";
+import { fileBytes, tempTree, writeGame } from "./fixtures.ts";
 import { inTree, PeerProcess } from "./peer_process.ts";
 import { helloSession } from "./member.ts";
 import { DEFAULT_PARTY_KEY } from "../src/trust/party.ts";
@@ -20,6 +20,54 @@ function hashOf(peer: PeerProcess, since = 0) {
   return peer.waitEvent("library-hashed", (e) => e.game === "Game", 20_000, since)
     .then((e) => String(e.manifestHash));
 }
+
+Deno.test({
+  name: "bytes changed under the same size and mtime are noticed: a new hash, a correct download",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const t = await tempTree();
+    await writeGame(t.path("seed"), { id: "Game", version: "1.0", files: { "data.bin": SIZE } });
+    const peers: PeerProcess[] = [];
+    try {
+      const seed = await PeerProcess.start(inTree(t, "seed"));
+      peers.push(seed);
+      const before = await hashOf(seed);
+      // New bytes, same size, mtime put back: what `cp -p` or a restored backup does.
+      const path = join(t.path("seed"), "Game", "data.bin");
+      const { mtime, atime, ctime } = await Deno.stat(path);
+      const changed = fileBytes("other content", SIZE);
+      // Deno reports ctime to the second: make sure the rewrite lands in a later one.
+      while (Math.floor(Date.now() / 1000) <= Math.floor(ctime!.getTime() / 1000)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const mark = seed.records.length;
+      await Deno.writeFile(path, changed);
+      await Deno.utime(path, atime!, mtime!);
+      assertEquals((await Deno.stat(path)).mtime, mtime);
+      const after = await hashOf(seed, mark);
+      assert(after !== before, "the seed announces a new manifest");
+
+      const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
+      peers.push(dl);
+      await dl.until(
+        async () => {
+          const row = (await dl.games()).find((g) => g.id === "Game");
+          return (row?.sources as string[] | undefined)?.length ? true : undefined;
+        },
+        10_000,
+        "the seed's offer",
+      );
+      await dl.command("download", { game: "Game" });
+      await dl.waitEvent("download-finished", (e) => e.game === "Game", 30_000);
+      const got = await Deno.readFile(join(t.path("dl"), "Game", "data.bin"));
+      assert(sha256Hex(got) === sha256Hex(changed), "the download holds the new bytes");
+    } finally {
+      await Promise.all(peers.map((p) => p.shutdown()));
+      await t.cleanup();
+    }
+  },
+});
 
 Deno.test({
   name: "a seed told a block is bad re-checks it, and a lying hash cache gives way to a new hash",

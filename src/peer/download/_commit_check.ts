@@ -8,7 +8,7 @@
  */
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import type { Manifest } from "../../wire/protocol.ts";
-import { hashFile, parseManifest } from "../library/mod.ts";
+import { hashFile, parseManifest, stampOf } from "../library/mod.ts";
 import { progressPaths } from "./progress.ts";
 import { nativePath, type Stamp } from "./staging.ts";
 
@@ -81,8 +81,7 @@ export async function checkStaged(
     if (!manifest || !entry) return `${file.path} changed and its manifest is gone`;
     const info = await lstatOrNull(where);
     if (!info?.isFile || info.size !== entry.size) return `${file.path} is missing or resized`;
-    const stamp = { size: info.size, mtimeMs: info.mtime?.getTime() ?? 0 };
-    const hashes = await hashFile(where, stamp, manifest.blockSize).catch(() => null);
+    const hashes = await hashFile(where, stampOf(info), manifest.blockSize).catch(() => null);
     if (!hashes || hashes.some((h, i) => h !== entry.blocks[i])) {
       return `${file.path} no longer matches its manifest`;
     }

@@ -6,7 +6,7 @@
  * @module
  */
 import { join, sep } from "node:path";
-import { FileChangedError, type FileStamp, readFully } from "./hasher.ts";
+import { checkStamp, type FileStamp, readFully } from "./hasher.ts";
 
 /** Whether the real path `path` lies strictly inside the real folder `root`. */
 export function isInside(path: string, root: string): boolean {
@@ -29,7 +29,7 @@ export async function resolveInside(
 
 /**
  * Exactly `length` bytes at `offset` of the file at `path`, which must still
- * have the size and mtime of `stamp`; otherwise rejects with
+ * have the stamp `stamp` (size, times, inode); otherwise rejects with
  * {@linkcode FileChangedError}. `allocate` supplies the buffer (reuse).
  */
 export async function readBlockAt(
@@ -40,10 +40,7 @@ export async function readBlockAt(
   allocate?: (bytes: number) => ArrayBuffer,
 ): Promise<Uint8Array> {
   using file = await Deno.open(path, { read: true });
-  const info = await file.stat();
-  if (!info.isFile || info.size !== stamp.size || (info.mtime?.getTime() ?? 0) !== stamp.mtimeMs) {
-    throw new FileChangedError(`${path} changed since it was hashed`);
-  }
+  checkStamp(await file.stat(), stamp, path);
   const bytes = allocate ? new Uint8Array(allocate(length), 0, length) : new Uint8Array(length);
   if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
   await readFully(file, bytes, path);

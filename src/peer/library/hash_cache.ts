@@ -1,10 +1,12 @@
 /**
  * Persistent cache of block hashes, one file per game in the state dir
  * (`<stateDir>/hash-cache/<gameId>.json`), so that a restart does not re-read
- * an unchanged library. An entry is valid only for the exact path, size and
- * mtime it was computed for, and the whole file only for the game folder and
- * block size it was written for. The cache is an optimisation: a corrupt or
- * unreadable file is treated as empty, with a warning.
+ * an unchanged library. An entry is valid only for the exact path and stamp
+ * (size, mtime, ctime, inode and device: hasher.ts) it was computed for, and
+ * the whole file only for the game folder and block size it was written for.
+ * The cache is an optimisation: a corrupt or unreadable file is treated as
+ * empty, with a warning; one of the first format (keyed by size and mtime
+ * only, `v: 1`) is dropped quietly.
  *
  * @module
  */
@@ -13,10 +15,12 @@ import { z } from "zod";
 import { GameId, Sha256Hex } from "../../wire/protocol.ts";
 import type { Logger } from "../../common/log.ts";
 import { writeFileAtomic } from "../../common/atomic.ts";
-import type { FileStamp } from "./hasher.ts";
+import { type FileStamp, sameStamp } from "./hasher.ts";
 
+const VERSION = 2;
+const OrNull = z.number().nullable();
 const CacheFile = z.object({
-  v: z.literal(1),
+  v: z.literal(VERSION),
   game: GameId,
   dir: z.string(),
   blockSize: z.number().int().positive(),
@@ -25,6 +29,9 @@ const CacheFile = z.object({
     path: z.string(),
     size: z.number().int().nonnegative(),
     mtimeMs: z.number(),
+    ctimeMs: OrNull,
+    ino: OrNull,
+    dev: OrNull,
     blocks: z.array(Sha256Hex),
   })),
 });
@@ -38,7 +45,7 @@ export function hashCachePath(stateDir: string, game: string): string {
   return join(stateDir, "hash-cache", `${game}.json`);
 }
 
-/** Block hashes of one game's files, keyed by path, size and mtime. */
+/** Block hashes of one game's files, keyed by path and stamp. */
 export class HashCache {
   readonly game: string;
   readonly dir: string;
@@ -83,33 +90,37 @@ export class HashCache {
       }
       return cache;
     }
+    let json: unknown;
     let parsed;
     try {
-      parsed = CacheFile.safeParse(JSON.parse(text));
+      json = JSON.parse(text);
+      parsed = CacheFile.safeParse(json);
     } catch {
       parsed = null;
     }
+    // The first format did not know ctime and inode: its entries cannot be trusted.
+    if ((json as { v?: unknown } | undefined)?.v === 1) return cache;
     if (!parsed?.success) {
       log.warn(`hash cache of ${game} is corrupt, ignoring it`);
       return cache;
     }
     const data = parsed.data;
     if (data.game !== game || data.dir !== dir || data.blockSize !== blockSize) return cache;
-    for (const f of data.files) {
-      cache.#entries.set(f.path, { size: f.size, mtimeMs: f.mtimeMs, blocks: f.blocks });
+    for (const { path, blocks, ...stamp } of data.files) {
+      cache.#entries.set(path, { ...stamp, blocks });
     }
     return cache;
   }
 
-  /** The block hashes of `path` if they were computed for this exact size and mtime. */
+  /** The block hashes of `path` if they were computed for this exact stamp. */
   get(path: string, stamp: FileStamp): string[] | undefined {
     const entry = this.#entries.get(path);
-    if (!entry || entry.size !== stamp.size || entry.mtimeMs !== stamp.mtimeMs) return undefined;
-    return entry.blocks;
+    return entry && sameStamp(entry, stamp) ? entry.blocks : undefined;
   }
 
   set(path: string, stamp: FileStamp, blocks: string[]): void {
-    this.#entries.set(path, { size: stamp.size, mtimeMs: stamp.mtimeMs, blocks });
+    const { size, mtimeMs, ctimeMs, ino, dev } = stamp;
+    this.#entries.set(path, { size, mtimeMs, ctimeMs, ino, dev, blocks });
     this.#changes++;
   }
 
@@ -136,13 +147,8 @@ export class HashCache {
   async save(): Promise<void> {
     const changes = this.#changes;
     if (changes === this.#saved) return;
-    const files = [...this.#entries].map(([path, e]) => ({
-      path,
-      size: e.size,
-      mtimeMs: e.mtimeMs,
-      blocks: e.blocks,
-    }));
-    const body = { v: 1, game: this.game, dir: this.dir, blockSize: this.blockSize, files };
+    const files = [...this.#entries].map(([path, e]) => ({ path, ...e }));
+    const body = { v: VERSION, game: this.game, dir: this.dir, blockSize: this.blockSize, files };
     await writeFileAtomic(this.#path, JSON.stringify(body));
     this.#saved = Math.max(this.#saved, changes);
   }

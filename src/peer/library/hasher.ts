@@ -9,15 +9,44 @@
  */
 import { createHash } from "node:crypto";
 
-/** The file on disk is not the one that was scanned (size or mtime differ, or it shrank). */
+/** The file on disk is not the one that was scanned (its stamp differs, or it shrank). */
 export class FileChangedError extends Error {
   override name = "FileChangedError";
 }
 
-/** What the scan saw; the file must still match it to be hashed. */
+/**
+ * What the scan saw of a file; it must still match to be hashed or served.
+ * Size and mtime alone miss content replaced with its mtime put back (`cp
+ * -p`, `rsync -t`, `touch -d`, a restored backup); the change time moves on
+ * every write and every utime, and a file written anew has another inode.
+ * Deno reports ctime to the second only (the report-bad-block re-check of
+ * library/rechecks.ts covers the rest).
+ */
 export interface FileStamp {
   size: number;
   mtimeMs: number;
+  /** Change time; null where the platform has none. */
+  ctimeMs: number | null;
+  /** Inode and device; null where the platform has none. */
+  ino: number | null;
+  dev: number | null;
+}
+
+/** The stamp of a file as `stat` describes it now. */
+export function stampOf(info: Deno.FileInfo): FileStamp {
+  return {
+    size: info.size,
+    mtimeMs: info.mtime?.getTime() ?? 0,
+    ctimeMs: info.ctime?.getTime() ?? null,
+    ino: info.ino ?? null,
+    dev: info.dev ?? null,
+  };
+}
+
+/** Whether two stamps describe the same file content, as far as stamps can tell. */
+export function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs &&
+    a.ino === b.ino && a.dev === b.dev;
 }
 
 /** Number of blocks of a file: ceil(size / blockSize), 0 for an empty file. */
@@ -30,9 +59,9 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-function checkStamp(info: Deno.FileInfo, expected: FileStamp, path: string): void {
-  const mtimeMs = info.mtime?.getTime() ?? 0;
-  if (!info.isFile || info.size !== expected.size || mtimeMs !== expected.mtimeMs) {
+/** Throws {@linkcode FileChangedError} unless `info` is a file of stamp `expected`. */
+export function checkStamp(info: Deno.FileInfo, expected: FileStamp, path: string): void {
+  if (!info.isFile || !sameStamp(stampOf(info), expected)) {
     throw new FileChangedError(`${path} changed since it was scanned`);
   }
 }
@@ -84,7 +113,7 @@ export async function hashFile(
     await readFully(file, block, path);
     blocks.push(sha256Hex(block));
   }
-  // Catches writes that happened while we read (the size or mtime moves).
+  // Catches writes that happened while we read (the stamp moves).
   checkStamp(await file.stat(), expected, path);
   return blocks;
 }

@@ -1,11 +1,10 @@
 import { join } from "node:path";
 import { assert, assertEquals, patternBytes, tempDir } from "./_test_util.ts";
-import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
+import { blockCount, FileChangedError, hashFile, sha256Hex, stampOf } from "./hasher.ts";
 import { isInside, readBlockAt, resolveInside } from "./files.ts";
 
-async function stampOf(path: string) {
-  const info = await Deno.stat(path);
-  return { size: info.size, mtimeMs: info.mtime!.getTime() };
+async function stampAt(path: string) {
+  return stampOf(await Deno.stat(path));
 }
 
 Deno.test("blockCount is ceil(size / blockSize) and 0 for an empty file", () => {
@@ -17,7 +16,7 @@ Deno.test("hashFile hashes each block, the last one short", async () => {
   const data = patternBytes(10);
   const path = join(dir.path, "f");
   await Deno.writeFile(path, data);
-  const blocks = await hashFile(path, await stampOf(path), 4);
+  const blocks = await hashFile(path, await stampAt(path), 4);
   assertEquals(blocks, [
     sha256Hex(data.subarray(0, 4)),
     sha256Hex(data.subarray(4, 8)),
@@ -29,11 +28,11 @@ Deno.test("hashFile gives no blocks for an empty file and reuses a given buffer"
   await using dir = await tempDir();
   const path = join(dir.path, "empty");
   await Deno.writeFile(path, new Uint8Array());
-  assertEquals(await hashFile(path, await stampOf(path), 4), []);
+  assertEquals(await hashFile(path, await stampAt(path), 4), []);
   const other = join(dir.path, "other");
   await Deno.writeFile(other, patternBytes(6));
   const buffer = new Uint8Array(4);
-  const blocks = await hashFile(other, await stampOf(other), 4, { buffer });
+  const blocks = await hashFile(other, await stampAt(other), 4, { buffer });
   assertEquals(blocks.length, 2);
 });
 
@@ -41,7 +40,7 @@ Deno.test("hashFile refuses a file that no longer matches its scan", async () =>
   await using dir = await tempDir();
   const path = join(dir.path, "f");
   await Deno.writeFile(path, patternBytes(8));
-  const stamp = await stampOf(path);
+  const stamp = await stampAt(path);
   let error: unknown;
   try {
     await hashFile(path, { ...stamp, size: 9 }, 4);
@@ -66,7 +65,7 @@ Deno.test("hashFile stops between blocks when its signal aborts", async () => {
   ctrl.abort(new Error("stop"));
   let error: unknown;
   try {
-    await hashFile(path, await stampOf(path), 4, { signal: ctrl.signal });
+    await hashFile(path, await stampAt(path), 4, { signal: ctrl.signal });
   } catch (e) {
     error = e;
   }
@@ -78,7 +77,7 @@ Deno.test("readBlockAt reads exactly the requested range of an unchanged file", 
   const data = patternBytes(10);
   const path = join(dir.path, "f");
   await Deno.writeFile(path, data);
-  const stamp = await stampOf(path);
+  const stamp = await stampAt(path);
   assertEquals(await readBlockAt(path, stamp, 0, 4), data.slice(0, 4));
   assertEquals(await readBlockAt(path, stamp, 8, 2), data.slice(8, 10));
   let error: unknown;
@@ -88,6 +87,36 @@ Deno.test("readBlockAt reads exactly the requested range of an unchanged file", 
     error = e;
   }
   assert(error instanceof FileChangedError);
+});
+
+/** Waits until the clock is past the second of `date` (Deno reports ctime to the second). */
+async function nextSecond(date: Date): Promise<void> {
+  while (Math.floor(Date.now() / 1000) <= Math.floor(date.getTime() / 1000)) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("readBlockAt refuses content replaced under the same size and mtime", async () => {
+  await using dir = await tempDir();
+  const path = join(dir.path, "f");
+  await Deno.writeFile(path, patternBytes(10));
+  const stamp = await stampAt(path);
+  const { atime, mtime, ctime } = await Deno.stat(path);
+  // `cp -p`: the same inode rewritten, its mtime put back; only ctime tells.
+  await nextSecond(ctime!);
+  await Deno.writeFile(path, patternBytes(10, 2));
+  await Deno.utime(path, atime!, mtime!);
+  const rewritten = await stampAt(path);
+  assertEquals([rewritten.size, rewritten.mtimeMs, rewritten.ino], [10, stamp.mtimeMs, stamp.ino]);
+  let error: unknown = await readBlockAt(path, stamp, 0, 4).catch((e) => e);
+  assert(error instanceof FileChangedError, String(error));
+  // `rsync -t`: a new file renamed over it, mtime put back; the inode tells.
+  const fresh = await stampAt(path);
+  await Deno.writeFile(path + ".tmp", patternBytes(10, 3));
+  await Deno.utime(path + ".tmp", atime!, mtime!);
+  await Deno.rename(path + ".tmp", path);
+  error = await readBlockAt(path, fresh, 0, 4).catch((e) => e);
+  assert(error instanceof FileChangedError, String(error));
 });
 
 Deno.test("resolveInside refuses a symlink that leaves the folder", async () => {

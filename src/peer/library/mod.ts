@@ -24,7 +24,14 @@ export {
   type ParsedManifest,
   parseManifest,
 } from "./manifest.ts";
-export { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
+export {
+  blockCount,
+  FileChangedError,
+  type FileStamp,
+  hashFile,
+  sha256Hex,
+  stampOf,
+} from "./hasher.ts";
 export { writeFileAtomic } from "../../common/atomic.ts";
 export {
   scanGame,

@@ -25,14 +25,13 @@ import { foldName } from "../../wire/names.ts";
 import { isInside } from "./files.ts";
 import { type GameMeta, readGameJson, readVersionIni } from "./metadata.ts";
 import { errorMessage } from "../../common/errors.ts";
+import { type FileStamp, sameStamp, stampOf } from "./hasher.ts";
 
 export type { GameMeta } from "./metadata.ts";
 
-/** One shared file: relative POSIX path, size in bytes, modification time. */
-export interface SharedFile {
+/** One shared file: relative POSIX path and the stamp (size, times, inode) it was scanned with. */
+export interface SharedFile extends FileStamp {
   path: string;
-  size: number;
-  mtimeMs: number;
 }
 
 /** What a scan learnt about one game folder. */
@@ -69,10 +68,6 @@ function isPrivate(name: string): boolean {
   return name.toLowerCase().startsWith(PRIVATE_PREFIX);
 }
 
-function mtimeOf(info: Deno.FileInfo): number {
-  return info.mtime?.getTime() ?? 0;
-}
-
 class TooManyFiles extends Error {}
 
 interface Walk {
@@ -103,7 +98,7 @@ async function symlinkEntry(walk: Walk, full: string, rel: string): Promise<Shar
     walk.warnings.push(`not shared: ${rel}: symlink points outside the game folder`);
     return null;
   }
-  return { path: rel, size: info.size, mtimeMs: mtimeOf(info) };
+  return { path: rel, ...stampOf(info) };
 }
 
 /** A shared file for a non-directory entry, or null (with a warning when worth one). */
@@ -120,7 +115,7 @@ async function fileEntry(
   }
   try {
     const info = await Deno.lstat(full);
-    return info.isFile ? { path: rel, size: info.size, mtimeMs: mtimeOf(info) } : null;
+    return info.isFile ? { path: rel, ...stampOf(info) } : null;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null; // vanished since readDir
     throw error;
@@ -240,10 +235,7 @@ export async function scanGame(gamesDir: string, id: string): Promise<ScannedGam
 export function sameScan(a: ScannedGame, b: ScannedGame): boolean {
   if (a.dir !== b.dir || a.realDir !== b.realDir || a.version !== b.version) return false;
   if (a.error !== b.error || a.files.length !== b.files.length) return false;
-  return a.files.every((f, i) => {
-    const g = b.files[i]!;
-    return f.path === g.path && f.size === g.size && f.mtimeMs === g.mtimeMs;
-  });
+  return a.files.every((f, i) => f.path === b.files[i]!.path && sameStamp(f, b.files[i]!));
 }
 
 /** Scans the whole games directory; rejects when the directory itself cannot be read. */

@@ -57,7 +57,7 @@ Deno.test("an empty or invalid version.ini means not downloaded, with a warning"
   }
 });
 
-Deno.test("shared files are every regular file, recursively, sorted, with size and mtime", async () => {
+Deno.test("shared files are every regular file, recursively, sorted, with their stamps", async () => {
   await using games = await tempDir();
   await writeFiles(games.path, {
     "g/version.ini": "1",
@@ -79,7 +79,14 @@ Deno.test("shared files are every regular file, recursively, sorted, with size a
   assertEquals(game!.size, 2 + 0 + 1 + 5 + 2 + 1);
   const info = await Deno.stat(join(games.path, "g", "data", "maps", "e1m1.bsp"));
   const file = game!.files.find((f) => f.path === "data/maps/e1m1.bsp")!;
-  assertEquals(file, { path: "data/maps/e1m1.bsp", size: 5, mtimeMs: info.mtime!.getTime() });
+  assertEquals(file, {
+    path: "data/maps/e1m1.bsp",
+    size: 5,
+    mtimeMs: info.mtime!.getTime(),
+    ctimeMs: info.ctime!.getTime(),
+    ino: info.ino,
+    dev: info.dev,
+  });
 });
 
 Deno.test("local/ marks a game installed and is never shared, nor is anything .lanspread*", async () => {

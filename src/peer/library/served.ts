@@ -1,7 +1,7 @@
 /**
  * Turning a scanned game into something servable: hash the files the cache
  * does not know yet, then build the manifest from cached hashes only. A
- * served game remembers the exact size and mtime of each file it was built
+ * served game remembers the exact stamp (size, times, inode) of each file it was built
  * from, so that a block read can tell a file that changed since.
  *
  * @module

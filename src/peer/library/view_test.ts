@@ -12,7 +12,7 @@ function scanned(id: string, overrides: Partial<ScannedGame> = {}): ScannedGame 
     realDir: `/games/${id}`,
     version: "1",
     installed: false,
-    files: [{ path: "version.ini", size: 1, mtimeMs: 0 }],
+    files: [{ path: "version.ini", size: 1, mtimeMs: 0, ctimeMs: 0, ino: 1, dev: 1 }],
     size: 1,
     meta: {},
     warnings: [],
