@@ -110,7 +110,7 @@ export const LIMITS = {
   maxNameLength: 128,
   /** Length of free-text metadata (description). */
   maxTextLength: 4096,
-  /** A file reported bad is re-checked at most once in this time (a peer cannot make us hash forever). */
+  /** One peer has one file re-checked at most once in this time (it cannot make us read forever). */
   badBlockRecheckMs: 60_000,
   /** A QUIC handshake takes milliseconds on a LAN; past this the address is not answering. */
   connectTimeoutMs: 2_000,
@@ -328,8 +328,9 @@ export const Request = z.discriminatedUnion("type", [
   }),
   /**
    * Block `index` of `path` failed verification against the manifest the
-   * sender got from us: we re-check that file (at most once a minute) and
-   * publish a new manifest if its content changed. Answered ok at once.
+   * sender got from us: we read that block again (each sender, each file at
+   * most once a minute) and, if it changed, hash the file again and publish
+   * the new manifest. Answered ok at once; not-found for a block we lack.
    */
   z.object({
     type: z.literal("report-bad-block"),

@@ -567,6 +567,7 @@ Deno.test("a block reported bad that matches is left alone, with an info line", 
     await start();
     await until(() => hashed(library, "g"));
     const rev = library.rev;
+    assertEquals(library.reportBadBlock("g", "data.bin", 3, "bravo").ok, false, "no block 3");
     library.reportBadBlock("g", "data.bin", 2, "bravo");
     await until(() => logs.some((l) => l.includes("matches its hash here")));
     assertEquals(library.rev, rev);

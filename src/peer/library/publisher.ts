@@ -93,7 +93,8 @@ export class Publisher {
       const ids = [...view.keys()].sort(comparePaths).slice(0, this.#maxGames);
       view = new Map(ids.map((id) => [id, view.get(id)!]));
     }
-    if (note !== null && note !== this.#notOffered) this.#log.warn(note);
+    // Once when it starts; status keeps the current count.
+    if (note !== null && this.#notOffered === null) this.#log.warn(note);
     this.#notOffered = note;
     return view;
   }

@@ -7,8 +7,9 @@
  * when it differs, the library hashes the file again and publishes the new
  * manifest (library.ts).
  *
- * Bounded, so that a peer cannot make us read forever: each file is checked
- * at most once per `intervalMs`, at most `perInterval` checks start per
+ * Bounded, so that a peer cannot make us read forever: each peer has each
+ * file checked at most once per `intervalMs` (so that one peer's bogus
+ * reports cannot silence another's), at most `perInterval` checks start per
  * interval overall, and they run one at a time.
  *
  * @module
@@ -42,7 +43,7 @@ export type RecheckOutcome = "queued" | "recent" | "busy";
 
 export class Rechecks {
   #o: Required<RechecksOptions>;
-  /** When each file ("game/path") was last queued for a check. */
+  /** When each reporter last had each file ("reporter|game/path") queued for a check. */
   #last = new Map<string, number>();
   /** When the checks of the current interval were queued. */
   #starts: number[] = [];
@@ -57,16 +58,17 @@ export class Rechecks {
     };
   }
 
-  /** Queues a check of the reported block unless its file was checked lately or we are busy. */
+  /** Queues a check of the reported block unless its reporter had its file checked lately, or we are busy. */
   report(report: BadBlockReport): RecheckOutcome {
     const now = this.#o.now();
     const since = now - this.#o.intervalMs;
     this.#starts = this.#starts.filter((t) => t > since);
     for (const [key, at] of this.#last) if (at <= since) this.#last.delete(key);
-    const key = `${report.game}/${report.path}`;
-    const what = `block ${report.index} of ${key} reported bad by ${report.reporter}`;
+    const file = `${report.game}/${report.path}`;
+    const key = `${report.reporter}|${file}`;
+    const what = `block ${report.index} of ${file} reported bad by ${report.reporter}`;
     if (this.#last.has(key)) {
-      this.#o.log.debug(`${what}: that file was checked less than a minute ago`);
+      this.#o.log.debug(`${what}: it had that file checked less than a minute ago`);
       return "recent";
     }
     if (this.#starts.length >= this.#o.perInterval) {

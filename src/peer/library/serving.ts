@@ -11,6 +11,7 @@ import type { Entry } from "./hash_worker.ts";
 import { wirePathError } from "./paths.ts";
 import { type BadBlockReport, Rechecks } from "./rechecks.ts";
 import { readServedBlock, recheckServedBlock, type Served } from "./served.ts";
+import { blockCount } from "./hasher.ts";
 import {
   type BadBlockAnswer,
   type BlockAnswer,
@@ -104,6 +105,9 @@ export class Serving {
     if (!entry) return notFound(`no game ${game}`);
     const file = entry.served?.files.get(path);
     if (entry.served && !file) return notFound(`no file ${path} in ${game}`);
+    if (file && !(index < blockCount(file.size, entry.served!.blockSize))) {
+      return notFound(`no block ${index} of ${game}/${path}`);
+    }
     // While it is (re)hashed there is no manifest to check against: nothing to do.
     if (entry.served) this.#rechecks.report({ game, path, index, reporter });
     return { ok: true };
