@@ -177,7 +177,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "a source serving corrupted blocks is caught, named and dropped; the result is intact",
+  name:
+    "a source serving corrupted blocks is caught, told, and dropped or re-hashed; the result is intact",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -196,10 +197,21 @@ Deno.test({
     const limits = [2, 2, undefined];
     const { seeds, dl } = await swarm(t, ["alpha", "bravo", "mallory"], limits, "dl", corrupt);
     try {
+      const mallory = seeds[2]!;
+      const honest = (await seeds[0]!.waitEvent("library-hashed")).manifestHash;
       await dl.command("download", { game: GAME.id });
       await dl.waitEvent("download-finished", () => true, 90_000);
-      const dropped = events(dl, "download-source-dropped");
-      assertEquals(dropped.map((e) => e.peerId), [seeds[2]!.peerId]);
+      // Told of a bad block, mallory reads it again and hashes its file anew: it then offers
+      // another manifest and leaves the swarm, unless two bad answers dropped it first.
+      const dropped = events(dl, "download-source-dropped").map((e) => e.peerId);
+      const rehashed = await mallory.waitEvent(
+        "library-hashed",
+        (e) => e.manifestHash !== honest,
+        10_000,
+      ).then(() => true, () => false);
+      assert(dropped.includes(mallory.peerId) || rehashed, "mallory was neither dropped nor told");
+      assert(dropped.every((id) => id === mallory.peerId), `only mallory dropped: ${dropped}`);
+      assert(rehashed, "mallory re-checked its file once told of the bad block");
       await assertSameGame(t.path("dl"), t.path("alpha"));
     } finally {
       await stopAll([...seeds, dl], t);

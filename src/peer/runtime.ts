@@ -262,6 +262,9 @@ export class Runtime {
         library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
       onCommitted: (manifest) => library.adoptManifest(manifest),
       hold: (game) => library.hold(game),
+      // The seed re-checks that file: content changed under its cache is noticed at once.
+      onBadBlock: (peerId, game, path, index) =>
+        void manager.session(peerId)?.reportBadBlock({ game, path, index }),
       scheduler: options.scheduler,
       commitRetryMs: options.commitRetryMs,
     });
