@@ -17,13 +17,8 @@ import { type CoreStats, MdnsCore } from "./core.ts";
 import type { InterfaceInfo } from "./interfaces.ts";
 import { instanceLabel } from "./records.ts";
 import { UdpTransport } from "./socket.ts";
-import {
-  type Datagram,
-  type IfaceAddress,
-  MDNS_PORT,
-  type MdnsTransport,
-  type Random,
-} from "./types.ts";
+import { type IfaceAddress, MDNS_PORT, type MdnsTransport, type Random } from "./types.ts";
+import { DiscoveryRun } from "./_discovery_run.ts";
 
 export type { DiscoveredPeer };
 
@@ -64,8 +59,6 @@ export interface DiscoveryStatus {
   interfaces: string[];
   instanceName: string;
 }
-
-const GOODBYE_TIMEOUT_MS = 1000;
 
 /** mDNS/DNS-SD discovery service. */
 export class Discovery {
@@ -137,110 +130,46 @@ export class Discovery {
   async #run(signal: AbortSignal): Promise<void> {
     const o = this.#options;
     const core = new MdnsCore({ ...o, rev: this.#rev, log: this.#log });
-    const transport = o.transport ?? new UdpTransport({
-      port: o.mdnsPort ?? MDNS_PORT,
-      interfaceFilter: o.interfaceFilter,
+    const run = new DiscoveryRun({
+      core,
+      transport: o.transport ?? new UdpTransport({
+        port: o.mdnsPort ?? MDNS_PORT,
+        interfaceFilter: o.interfaceFilter,
+        log: this.#log,
+      }),
       log: this.#log,
+      now: this.#now,
+      interfaceCheckMs: o.interfaceCheckMs ?? 10_000,
+      onInterfaces: (interfaces) => this.#interfaces = interfaces,
     });
-    let fatal: Error | null = null;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let checkTimer: ReturnType<typeof setTimeout> | undefined;
-    let checkAt = Infinity;
-    let refreshing: Promise<void> = Promise.resolve();
-    const sends = new Set<Promise<void>>();
-    const done = Promise.withResolvers<void>();
-    const checkMs = o.interfaceCheckMs ?? 10_000;
-    const scheduleCheck = (delay: number) => {
-      if (fatal || signal.aborted || this.#now() + delay >= checkAt) return;
-      clearTimeout(checkTimer);
-      checkAt = this.#now() + delay;
-      checkTimer = setTimeout(() => {
-        checkAt = Infinity;
-        refreshing = refreshing.then(refresh).catch((e) =>
-          this.#log.warn(`interface check failed: ${errorMessage(e)}`)
-        );
-      }, delay);
-    };
-    const send = (datagram: Datagram) => {
-      const p = transport.send(datagram).catch((error) => {
-        // The interface may have vanished: look again soon.
-        this.#log.debug(`send on ${datagram.iface} failed: ${errorMessage(error)}`);
-        scheduleCheck(1000);
-      }).finally(() => sends.delete(p));
-      sends.add(p);
-    };
-    const pump = () => {
-      if (fatal || signal.aborted) return;
-      for (const datagram of core.poll(this.#now())) send(datagram);
-      clearTimeout(timer);
-      const delay = core.nextDeadline() - this.#now();
-      if (Number.isFinite(delay)) {
-        timer = setTimeout(pump, Math.min(Math.max(delay, 0), 2 ** 31 - 1));
-      }
-    };
-    const refresh = async () => {
-      if (fatal || signal.aborted) return;
-      this.#interfaces = await transport.refresh();
-      core.setInterfaces(this.#interfaces, this.#now());
-      pump();
-      scheduleCheck(checkMs);
-    };
     try {
-      await transport.open({
-        onDatagram: (data, from, iface, unicast) => {
-          core.receive(data, from, iface, unicast, this.#now());
-          pump();
-        },
-        onFatal: (error) => {
-          fatal = error;
-          done.resolve();
-        },
-      });
+      await run.open();
     } catch (error) {
       this.#lastError = `cannot open mDNS socket: ${errorMessage(error)}`;
       throw new Error(this.#lastError, { cause: error });
     }
     this.#core = core;
-    this.#wake = pump;
-    const onAbort = () => done.resolve();
+    this.#wake = () => run.pump();
+    const onAbort = () => run.stop();
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
     try {
-      refreshing = refresh();
-      await refreshing;
-      core.start(this.#now());
-      pump();
-      await done.promise;
+      await run.run();
     } catch (error) {
       this.#lastError = `mDNS failed: ${errorMessage(error)}`;
       throw error;
     } finally {
       signal.removeEventListener("abort", onAbort);
-      clearTimeout(checkTimer);
-      clearTimeout(timer);
       this.#wake = null;
-      await refreshing.catch(() => {});
-      if (!fatal) { for (const datagram of core.stop(this.#now())) send(datagram); }
-      await settleWithin([...sends], GOODBYE_TIMEOUT_MS);
-      await transport.close().catch((e) =>
-        this.#log.warn(`closing mDNS sockets: ${errorMessage(e)}`)
-      );
+      await run.close();
       this.#stats = { ...core.stats };
       this.#label = core.responder.label;
       this.#core = null;
       this.#interfaces = [];
     }
-    if (fatal) {
-      this.#lastError = `mDNS socket failed: ${errorMessage(fatal)}`;
-      throw new Error(this.#lastError, { cause: fatal });
+    if (run.fatal) {
+      this.#lastError = `mDNS socket failed: ${errorMessage(run.fatal)}`;
+      throw new Error(this.#lastError, { cause: run.fatal });
     }
   }
-}
-
-/** Waits for `promises`, but no longer than `ms`. */
-async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<void>((resolve) => timer = setTimeout(resolve, ms));
-  await Promise.race([Promise.allSettled(promises), timeout]);
-  clearTimeout(timer);
 }

@@ -15,7 +15,7 @@
  * | `core.ts` | responder + browser behind one packet entry point | none |
  * | `interfaces.ts` | interface choice, source-address checks | none |
  * | `socket.ts` | UDP sockets, multicast membership | the only UDP in lanspread |
- * | `discovery.ts` | the service: real time, timers, the transport | timers |
+ * | `discovery.ts`, `_discovery_run.ts` | the service, and one run of it: real time, timers, the transport | timers |
  * | `simulation.ts` | in-memory link with a simulated clock | none |
  *
  * @module
