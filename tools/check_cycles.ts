@@ -1,7 +1,9 @@
 /**
  * Fails when the module graph of `src/` (and `main.ts`) has an import cycle,
- * between files or between folders (ARCHITECTURE.md, "Layers"). Test files
- * (`*_test.ts`) are left out: nothing imports them.
+ * between files or between folders (ARCHITECTURE.md, "Layers"), or when
+ * product code imports from `tests/`. Test files (`*_test.ts`) are left out
+ * of the cycle check (nothing imports them); test helpers beside the code
+ * (`_test_*.ts`) may use `tests/`, nothing else under `src/` may.
  *
  * It asks `deno info --json` for the graph, so type-only imports count too:
  * a cycle of types is still two files that cannot be understood apart.
@@ -105,6 +107,17 @@ export function cycles(graph: Map<string, Set<string>>): string[][] {
   return found;
 }
 
+/** Imports of `tests/` by product code (`src/` or `main.ts`, not a `_test_*.ts` helper). */
+export function testImports(graph: Map<string, Set<string>>): [string, string][] {
+  const helper = (path: string) => /(^|\/)_test_[^/]*\.tsx?$/.test(path);
+  const out: [string, string][] = [];
+  for (const [from, edges] of graph) {
+    if (helper(from) || from.startsWith("tests/")) continue;
+    for (const to of edges) if (to.startsWith("tests/")) out.push([from, to]);
+  }
+  return out.sort();
+}
+
 /** The graph with each file replaced by its folder. */
 export function folderGraph(graph: Map<string, Set<string>>): Map<string, Set<string>> {
   const folders = new Map<string, Set<string>>();
@@ -121,10 +134,17 @@ if (import.meta.main) {
   const graph = await importGraph();
   const files = cycles(graph);
   const folders = cycles(folderGraph(graph));
+  const intoTests = testImports(graph);
   for (const c of files) console.error(`file cycle: ${c.join(" <-> ")}`);
   for (const c of folders) console.error(`folder cycle: ${c.join(" <-> ")}`);
-  if (files.length || folders.length) {
-    console.error(`${files.length} file cycle(s), ${folders.length} folder cycle(s)`);
+  for (const [from, to] of intoTests) {
+    console.error(`product code imports a test file: ${from} -> ${to}`);
+  }
+  if (files.length || folders.length || intoTests.length) {
+    console.error(
+      `${files.length} file cycle(s), ${folders.length} folder cycle(s), ` +
+        `${intoTests.length} import(s) of tests/ from product code`,
+    );
     Deno.exit(1);
   }
   console.log(`no import cycles among ${graph.size} files`);
