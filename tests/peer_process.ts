@@ -77,8 +77,6 @@ export class PeerProcess {
       "--unstable-net",
       "--unstable-raw-imports",
       "--allow-all",
-      // As `deno task start` and the released binaries run (deno.json, release.yml).
-      "--v8-flags=--optimize-for-size",
       ...(options.denoFlags ?? []),
       MAIN,
       "--jsonl",
