@@ -58,6 +58,8 @@ export function portableNameError(name: string): string | null {
  * mapping NTFS uses: "ß" stays, "é" and "É" meet).
  */
 export function foldName(name: string): string {
+  // deno-lint-ignore no-control-regex
+  if (/^[\u0000-\u007f]*$/.test(name)) return name.toUpperCase(); // ASCII: one to one
   let out = "";
   for (const c of name.normalize("NFC")) {
     const upper = c.toUpperCase();

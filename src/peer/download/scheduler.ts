@@ -69,6 +69,13 @@ export interface SchedulerOptions {
   strikesToDrop?: number;
   /** Most simultaneous requests for one block. @default {2} */
   maxCopies?: number;
+  /**
+   * Per-source runs in flight, upper bound: a window of bytes is thousands of
+   * runs of tiny files, each with its requests, buffers and writes alive at
+   * once; a few requests' worth keeps a LAN link busy just as well.
+   * @default {8 × LIMITS.maxRunsPerRequest}
+   */
+  maxRunsInFlight?: number;
 }
 
 export interface CompleteResult {
@@ -112,6 +119,7 @@ export class Scheduler {
       minSlowMs: options.minSlowMs ?? 2000,
       strikesToDrop: options.strikesToDrop ?? 2,
       maxCopies: Math.max(1, options.maxCopies ?? 2),
+      maxRunsInFlight: Math.max(1, options.maxRunsInFlight ?? 8 * LIMITS.maxRunsPerRequest),
     };
   }
 
@@ -152,7 +160,8 @@ export class Scheduler {
     const idle = source.inFlight === 0;
     if (idle) source.busyFrom(now);
     const out: Run[] = [];
-    const room = () => window - source.inFlight;
+    const maxRuns = this.#opts.maxRunsInFlight;
+    const room = () => source.runs.size < maxRuns ? window - source.inFlight : 0;
     this.#copies(source, this.#slowRuns(), room, now, out);
     while (room() > 0) {
       const run = this.#takePending(source, room(), now);

@@ -23,6 +23,11 @@ function isPrivate(segment: string): boolean {
  * games dir itself, or a path outside it), or null when it is irrelevant.
  */
 export function classifyPath(gamesDir: string, path: string): string | "all" | null {
+  // Most events of a download are in its staging folder: dropped before any path work.
+  if (path.startsWith(gamesDir) && path.includes(PRIVATE_PREFIX, gamesDir.length)) {
+    const rest = path.slice(gamesDir.length + 1).split(sep);
+    if (rest.length > 1 && isGameId(rest[0]) && rest.slice(1).some(isPrivate)) return null;
+  }
   const rel = relative(gamesDir, path);
   if (rel === "" || rel === ".." || rel.startsWith(".." + sep) || isAbsolute(rel)) return "all";
   const segments = rel.split(sep);
