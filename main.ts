@@ -77,12 +77,19 @@ async function main(): Promise<number> {
   if (options.openParty) log.info("open party (no --party-key): every lanspread peer may join");
   // Test hook: lets the integration tests run a peer of another protocol version.
   const testVersion = Number(Deno.env.get("LANSPREAD_TEST_PROTOCOL_VERSION")) || undefined;
+  // Test hook: a peer that kills itself (as kill -9 would) at a named point of an install.
+  const crashAt = Deno.env.get("LANSPREAD_TEST_INSTALL_CRASH");
   let runtime: Runtime;
   try {
     runtime = await Runtime.start({
       ...options,
       log,
       protocolVersion: testVersion,
+      installCheckpoint: crashAt
+        ? (point) => {
+          if (point === crashAt) Deno.kill(Deno.pid, "SIGKILL");
+        }
+        : undefined,
     });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {

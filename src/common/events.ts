@@ -49,13 +49,37 @@ export interface EventMap {
   "download-resumed": { game: string; sources: string[] };
   "download-cancelled": { game: string };
   "download-source-dropped": { game: string; peerId: string; reason: string };
-  "install-finished": { game: string };
+  /** An install (or update) starts: `bytes` of its `archives` (names, in extraction order). */
+  "install-begin": { game: string; version: string; bytes: number; archives: string[] };
+  /** Every 500 ms while extracting: bytes written of the archives' declared total. */
+  "install-progress": {
+    game: string;
+    doneBytes: number;
+    totalBytes: number;
+    bytesPerSecond: number;
+    archive: string;
+  };
+  /** `local/` holds `version`: `files` written by the install, `bytes` extracted. */
+  "install-finished": { game: string; version: string; files: number; bytes: number; ms: number };
+  /** The install ended without change: the old `local/` (if any) is complete, no staging left. */
   "install-failed": { game: string; code: ErrorCode; message: string };
+  "uninstall-finished": { game: string };
+  "remove-finished": { game: string };
+  "game-started": { game: string; pid: number; server: boolean };
+  "game-exited": { game: string; pid: number; code: number };
+  /** The operation running on a game changed; null when it ended. */
+  "operation-changed": {
+    game: string;
+    operation: Operation | null;
+  };
   "service-error": { service: string; message: string };
   "runtime-failed": { component: string; message: string };
 }
 
 export type EventName = keyof EventMap;
+
+/** What runs on a game; at most one at a time (DESIGN §8; src/common/operations.ts). */
+export type Operation = "download" | "install" | "update" | "uninstall" | "remove";
 
 /** One entry of the log. */
 export type LoggedEvent<N extends EventName = EventName> = {

@@ -129,8 +129,18 @@ export function fakeApi(options: FakeOptions = {}) {
         return Promise.resolve();
       },
     },
+    operations: {
+      current: (g) => downloads.some((d) => d.game === g) ? "download" : null,
+      running: () => downloads.map((d) => ({ game: d.game, operation: "download" as const })),
+    },
+    installs: {
+      install: (game) => Promise.resolve({ game, version: "1", files: 1, bytes: 1 }),
+      uninstall: (game) => Promise.resolve({ game }),
+      remove: (game) => Promise.resolve({ game }),
+      play: (game) => Promise.resolve({ game, pid: 1 }),
+      commands: () => ({ playable: true, hasServer: false }),
+    },
     downloads: {
-      games: () => downloads.map((d) => d.game),
       views: () => downloads,
       start: async (game, o) => {
         await Promise.resolve();

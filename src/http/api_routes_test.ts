@@ -62,7 +62,6 @@ Deno.test("POST cancel, install, uninstall, remove and play reach the API; error
   const { app, calls } = setup({
     over: {
       downloads: {
-        games: () => [],
         views: () => [],
         start: () => Promise.resolve({ sources: [], version: "1" }),
         cancel: (game) => {

@@ -12,7 +12,6 @@ import { isGameId } from "../peer/library/mod.ts";
 import type { PeerApi } from "../peer/api.ts";
 import type { AppDeps } from "./deps.ts";
 import { HttpError } from "./status.ts";
-import { errorCode } from "../common/errors.ts";
 import type { Abilities } from "./ui/state.ts";
 import { ASSET_PATHS } from "./assets.ts";
 import { Banner, Page, type Problem, type Section } from "./ui/layout.tsx";
@@ -22,17 +21,8 @@ import { DownloadsView, PartyView, PeersView } from "./ui/boards.tsx";
 import { ActivityView, type Kind, KINDS } from "./ui/activity.tsx";
 import { SettingsView } from "./ui/settings.tsx";
 
-/**
- * What this peer can do. Whether a download may install right after is
- * asked of the API itself: `download` checks the install flag before the
- * game id, so an empty id is refused either way and nothing starts.
- */
-export async function abilities(api: PeerApi): Promise<Abilities> {
-  try {
-    await api.download("", { install: true });
-  } catch (error) {
-    return { install: errorCode(error) !== "unsupported" };
-  }
+/** What this peer can do: every peer installs (DESIGN §8), so a download may install right after. */
+export function abilities(_api: PeerApi): Abilities {
   return { install: true };
 }
 
@@ -99,9 +89,9 @@ function names(api: PeerApi): (id: string) => string {
 export function pageRoutes(deps: AppDeps): Hono {
   const { api } = deps;
   const app = new Hono();
-  app.get("/", async (c) => {
+  app.get("/", (c) => {
     const q = libraryQuery((name) => c.req.query(name));
-    const can = await abilities(api);
+    const can = abilities(api);
     return render(c, api, {
       title: "Library",
       section: "/",
@@ -117,13 +107,13 @@ export function pageRoutes(deps: AppDeps): Hono {
       ),
     });
   });
-  app.get("/games/:id", async (c) => {
+  app.get("/games/:id", (c) => {
     const id = c.req.param("id");
     if (!isGameId(id)) {
       throw new HttpError(400, "bad-request", `not a game id: ${String(id).slice(0, 80)}`);
     }
     const game = api.gameDetail(id);
-    const can = await abilities(api);
+    const can = abilities(api);
     return render(c, api, {
       title: game.name,
       section: null,

@@ -59,14 +59,26 @@ export interface ApiParts {
     files(game: string): { path: string; size: number }[];
     setGamesDir(path: string): Promise<void>;
   };
+  /** The operation running on each game (one at a time: src/peer/operations.ts). */
+  operations: {
+    current(game: string): Operation | null;
+    running(): { game: string; operation: Operation }[];
+  };
   downloads: {
-    games(): string[];
     views(): DownloadView[];
     start(
       game: string,
       options: { install: boolean },
     ): Promise<{ sources: string[]; version: string }>;
     cancel(game: string): Promise<void>;
+  };
+  installs: {
+    install(game: string): Promise<{ game: string; version: string; files: number; bytes: number }>;
+    uninstall(game: string): Promise<{ game: string }>;
+    remove(game: string): Promise<{ game: string }>;
+    play(game: string, options: { server: boolean }): Promise<Started>;
+    /** Whether an installed game has a start and a server command (undefined: not known yet). */
+    commands(game: string): { playable: boolean; hasServer: boolean } | undefined;
   };
   settings: {
     get(): Settings;
@@ -123,10 +135,15 @@ export class PeerApi {
   }
 
   listGames(): GameRow[] {
-    const downloading = new Set(this.#p.downloads.games());
-    return mergeGames(this.#p.library.games(), this.#p.peers.libraries(), {
-      operation: (game): Operation | null => downloading.has(game) ? "download" : null,
+    const rows = mergeGames(this.#p.library.games(), this.#p.peers.libraries(), {
+      operation: (game): Operation | null => this.#p.operations.current(game),
     });
+    for (const row of rows) {
+      const commands = row.installed ? this.#p.installs.commands(row.id) : undefined;
+      row.playable = commands?.playable ?? false;
+      row.hasServer = commands?.hasServer ?? false;
+    }
+    return rows;
   }
 
   /** One game with its files, every peer's offer and its active download. */
@@ -190,17 +207,16 @@ export class PeerApi {
   }
 
   /**
-   * Switches to another games folder. Refused while a game is downloading
-   * (its files would land in the old folder) and when the path is a file.
+   * Switches to another games folder. Refused while any operation runs (a
+   * download's or an install's files would land in the old folder) and when
+   * the path is a file.
    */
   async setGameDir(path: string): Promise<string> {
     this.#throwIfStopping();
-    const busy = this.#p.downloads.games();
+    const busy = this.#p.operations.running();
     if (busy.length > 0 && resolve(path) !== resolve(this.#p.status().gamesDir)) {
-      throw new CommandError(
-        "busy",
-        `cannot change the games folder while ${busy.join(", ")} downloads`,
-      );
+      const what = busy.map((b) => `${b.game} (${b.operation})`).join(", ");
+      throw new CommandError("busy", `cannot change the games folder while ${what} runs`);
     }
     const info = await Deno.stat(path).catch(() => null);
     if (info && !info.isDirectory) throw new CommandError("bad-request", `${path} is not a folder`);
@@ -208,12 +224,12 @@ export class PeerApi {
     return this.#p.status().gamesDir;
   }
 
-  /** Starts downloading `game` from every peer that offers its newest version. */
+  /**
+   * Starts downloading `game` from every peer that offers its newest
+   * version; with `install`, installs (or updates) it right after the commit.
+   */
   async download(game: string, options: { install: boolean }) {
     this.#throwIfStopping();
-    if (options.install) {
-      throw new CommandError("unsupported", "installing after a download is not supported yet");
-    }
     const started = await this.#p.downloads.start(game, options);
     return { game, ...started };
   }
@@ -223,24 +239,28 @@ export class PeerApi {
     await this.#p.downloads.cancel(game);
   }
 
-  /** Installs (or updates) a downloaded game into `local/`. */
-  install(_game: string): Promise<{ game: string; version: string }> {
-    return Promise.reject(new CommandError("unsupported", "install is not supported yet"));
+  /** Installs (or updates) a downloaded game into `local/`; resolves once done. */
+  install(game: string): Promise<{ game: string; version: string; files: number; bytes: number }> {
+    this.#throwIfStopping();
+    return this.#p.installs.install(game);
   }
 
   /** Removes the installed tree `local/`; the downloaded files stay. */
-  uninstall(_game: string): Promise<{ game: string }> {
-    return Promise.reject(new CommandError("unsupported", "uninstall is not supported yet"));
+  uninstall(game: string): Promise<{ game: string }> {
+    this.#throwIfStopping();
+    return this.#p.installs.uninstall(game);
   }
 
   /** Deletes the downloaded files; refused with `installed` while `local/` exists. */
-  remove(_game: string): Promise<{ game: string }> {
-    return Promise.reject(new CommandError("unsupported", "remove is not supported yet"));
+  remove(game: string): Promise<{ game: string }> {
+    this.#throwIfStopping();
+    return this.#p.installs.remove(game);
   }
 
-  /** Starts the game (or its server); resolves once the process runs. */
-  play(_game: string, _options: { server: boolean }): Promise<Started> {
-    return Promise.reject(new CommandError("unsupported", "play is not supported yet"));
+  /** Starts the game (or its server) detached; resolves once the process runs. */
+  play(game: string, options: { server: boolean }): Promise<Started> {
+    this.#throwIfStopping();
+    return this.#p.installs.play(game, options);
   }
 
   settings(): Settings {

@@ -70,8 +70,15 @@ function fake(over: Partial<ApiParts> = {}) {
       files: () => [{ path: "a", size: 5 }],
       setGamesDir: () => Promise.resolve(),
     },
+    operations: { current: () => null, running: () => [] },
+    installs: {
+      install: (game) => Promise.resolve({ game, version: "1", files: 1, bytes: 1 }),
+      uninstall: (game) => Promise.resolve({ game }),
+      remove: (game) => Promise.resolve({ game }),
+      play: (game) => Promise.resolve({ game, pid: 1 }),
+      commands: () => ({ playable: true, hasServer: false }),
+    },
     downloads: {
-      games: () => [],
       views: () => [],
       start: () => Promise.resolve({ sources: ["a"], version: "2" }),
       cancel: () => Promise.resolve(),
@@ -141,8 +148,8 @@ Deno.test("a shutdown ends a pending wait at once with shutting-down, and refuse
 
 Deno.test("downloads name their sources by peer name", () => {
   const { api, peers } = fake({
+    operations: { current: (g) => g === "Doom" ? "download" : null, running: () => [] },
     downloads: {
-      games: () => ["Doom"],
       views: () => [{
         game: "Doom",
         version: "2",

@@ -32,6 +32,8 @@ import { recoverCommits } from "./download/commit.ts";
 import { peerSourceOf } from "./download/peer_source.ts";
 import { RateGate } from "../common/rate_limit.ts";
 import type { SchedulerOptions } from "./download/scheduler.ts";
+import { Operations } from "../common/operations.ts";
+import { Installs, recoverInstalls } from "./install/mod.ts";
 
 /** Everything a peer is started with (the CLI fills it). */
 export interface RuntimeOptions {
@@ -62,6 +64,8 @@ export interface RuntimeOptions {
   mdns?: boolean;
   /** Waits between commit attempts while a file is in use (tests). */
   commitRetryMs?: number[];
+  /** Tests: called at each named point of an install (they kill the process there). */
+  installCheckpoint?: (point: string) => void | Promise<void>;
 }
 
 /** The services a runtime is made of, built by {@linkcode Runtime.start}. */
@@ -74,6 +78,8 @@ interface Parts {
   events: EventLog;
   manager: PeerManager;
   downloads: Downloads;
+  installs: Installs;
+  operations: Operations;
 }
 
 export class Runtime {
@@ -89,6 +95,8 @@ export class Runtime {
   #supervisor: Supervisor;
   #transport: Transport;
   #downloads: Downloads;
+  #installs: Installs;
+  #operations: Operations;
   /** mDNS discovery, when on. */
   #discovery: Discovery | null = null;
   /** Resolves once the runtime has stopped; `failed` when a required service died. */
@@ -114,6 +122,8 @@ export class Runtime {
     this.#library = parts.library;
     this.#manager = parts.manager;
     this.#downloads = parts.downloads;
+    this.#installs = parts.installs;
+    this.#operations = parts.operations;
     this.#party = parts.party;
     this.#log = options.log;
     this.#settings = {
@@ -169,8 +179,18 @@ export class Runtime {
         files: (game) => this.#library.files(game),
         setGamesDir: (path) => this.#library.setGamesDir(path),
       },
+      operations: {
+        current: (game) => this.#operations.current(game),
+        running: () => this.#operations.running(),
+      },
+      installs: {
+        install: (game) => this.#installs.install(game),
+        uninstall: (game) => this.#installs.uninstall(game),
+        remove: (game) => this.#installs.remove(game),
+        play: (game, options) => this.#installs.play(game, options),
+        commands: (game) => this.#installs.commands(game),
+      },
       downloads: {
-        games: () => this.#downloads.games(),
         views: () => this.#downloads.views(),
         start: (game, options) => this.#downloads.start(game, options),
         cancel: (game) => this.#downloads.cancel(game),
@@ -228,12 +248,35 @@ export class Runtime {
       gamesDir: options.gamesDir,
       log: options.log.child("download"),
     });
+    // So is an interrupted install, update, uninstall or remove (DESIGN §8).
+    await recoverInstalls({
+      stateDir: options.stateDir,
+      gamesDir: options.gamesDir,
+      log: options.log.child("install"),
+    });
+    const operations = new Operations(events);
+    let installs: Installs | null = null;
     const library = new Library({
       gamesDir: options.gamesDir,
       stateDir: options.stateDir,
       log: options.log.child("library"),
       events,
+      installedVersion: (game) => installs?.installedVersion(game) ?? null,
     });
+    const late = { api: null as PeerApi | null }; // settings are the API's, built below
+    installs = new Installs({
+      gamesDir: () => library.gamesDir,
+      stateDir: options.stateDir,
+      events,
+      log: options.log.child("install"),
+      operations,
+      downloadedVersion: (game) =>
+        library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
+      changed: () => library.rescan(),
+      settings: () => late.api?.settings() ?? { playerName: options.name, language: "english" },
+      checkpoint: options.installCheckpoint,
+    });
+    await installs.load();
     const advertised = formatAddr(options.host, transport.addr.port);
     const manager = new PeerManager({
       local: {
@@ -267,6 +310,10 @@ export class Runtime {
         void manager.session(peerId)?.reportBadBlock({ game, path, index }),
       scheduler: options.scheduler,
       commitRetryMs: options.commitRetryMs,
+      operations,
+      install: (game, claim) => {
+        installs.install(game, claim).catch(() => {}); // its outcome is an event
+      },
     });
     const runtime = new Runtime(options, {
       peerId: identity.peerId,
@@ -276,7 +323,10 @@ export class Runtime {
       events,
       manager,
       downloads,
+      installs,
+      operations,
     });
+    late.api = runtime.api;
     // The first scan completes before any hello, so peers get a real snapshot at once.
     runtime.#startLibrary();
     await library.ready;
@@ -385,6 +435,7 @@ export class Runtime {
   async #shutdown(): Promise<void> {
     this.#outbound.abort(new Error("shutdown"));
     await this.#downloads.stopAll();
+    await this.#installs.stopAll();
     try {
       await this.#manager.goodbyeAll("shutdown");
     } catch (error) {

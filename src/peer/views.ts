@@ -10,8 +10,10 @@ import type { DownloadPhase, DownloadView } from "./download/view.ts";
 
 export type { DownloadPhase, DownloadSource, DownloadView } from "./download/view.ts";
 
-/** What runs on a game right now; at most one at a time (DESIGN §8). */
-export type Operation = "download" | "install" | "update" | "uninstall" | "remove";
+import type { Operation } from "../common/operations.ts";
+import type { Started } from "./install/mod.ts";
+
+export type { Operation, Started };
 
 /** The phase a page shows for a game that is busy. */
 export type Phase = DownloadPhase | "installing" | "uninstalling" | "removing";
@@ -102,10 +104,4 @@ export interface Settings {
   /** MB/s, null = no cap. */
   downloadLimit: number | null;
   uploadsPerPeer: number;
-}
-
-/** `play`: the started process. */
-export interface Started {
-  game: string;
-  pid: number;
 }

@@ -31,6 +31,7 @@ import type { SchedulerOptions } from "./scheduler.ts";
 import { checkGameFolder, STAGING_DIR } from "./staging.ts";
 import type { DownloadView } from "./view.ts";
 import { carryOver } from "./carry.ts";
+import { type Claim, Operations } from "../../common/operations.ts";
 
 export interface DownloadsOptions {
   /** The games dir at the time a download starts. */
@@ -50,6 +51,13 @@ export interface DownloadsOptions {
   scheduler?: SchedulerOptions;
   /** Waits between commit attempts while a file is in use (tests). */
   commitRetryMs?: number[];
+  /** One operation per game: a download claims its game here. @default {a registry of its own} */
+  operations?: Operations;
+  /**
+   * A finished download asked to install: takes the game's claim over (switched to
+   * "install") and installs. @default {none: the claim is released}
+   */
+  install?: (game: string, claim: Claim) => void;
 }
 
 interface Active {
@@ -59,6 +67,9 @@ interface Active {
   /** Set while manifests are fetched (before a Download exists). */
   preparing: AbortController | null;
   done: Promise<void>;
+  claim: Claim;
+  /** The download ended with its files in place. */
+  finished: boolean;
 }
 
 export class Downloads {
@@ -66,9 +77,11 @@ export class Downloads {
   #active = new Map<string, Active>();
   #stopping = false;
   #buffers = new BufferPool();
+  #ops: Operations;
 
   constructor(options: DownloadsOptions) {
     this.#o = options;
+    this.#ops = options.operations ?? new Operations();
   }
 
   /** Games being downloaded. */
@@ -106,8 +119,9 @@ export class Downloads {
     options: { install: boolean },
   ): Promise<{ sources: string[]; version: string }> {
     if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
-    if (this.#active.has(game)) throw new CommandError("busy", `${game} is already downloading`);
     if (this.#stopping) throw new CommandError("shutting-down", "shutting down");
+    if (this.#active.has(game)) throw new CommandError("busy", `${game} is already downloading`);
+    if (this.#ops.current(game)) this.#ops.claim(game, "download"); // throws busy, naming it
     const latest = latestOffers(this.#o.peers.offers(game));
     if (!latest) throw new CommandError("not-found", `no connected peer offers ${game}`);
     const local = this.#o.localVersion(game);
@@ -123,6 +137,7 @@ export class Downloads {
       await checkGameFolder(join(this.#o.gamesDir(), game));
     } catch (error) {
       this.#active.delete(game);
+      entry.claim.release();
       throw new CommandError(errorCode(error), errorMessage(error));
     }
     this.#track(game, entry, this.#prepare(game, latest, entry, null));
@@ -136,6 +151,8 @@ export class Downloads {
       download: null,
       preparing: new AbortController(),
       done: Promise.resolve(),
+      claim: this.#ops.claim(game, "download"),
+      finished: false,
     };
     this.#active.set(game, entry);
     return entry;
@@ -148,6 +165,11 @@ export class Downloads {
       )
       .finally(() => {
         if (this.#active.get(game) === entry) this.#active.delete(game);
+        const install = this.#o.install;
+        if (entry.finished && entry.install && install && !this.#stopping) {
+          entry.claim.switchTo("install");
+          install(game, entry.claim);
+        } else entry.claim.release();
       });
   }
 
@@ -257,6 +279,8 @@ export class Downloads {
   #report(game: string, outcome: DownloadOutcome): void {
     const events = this.#o.events;
     if (outcome.kind === "finished") {
+      const entry = this.#active.get(game);
+      if (entry) entry.finished = true;
       this.#o.log.info(`downloaded ${game} (${outcome.bytes} bytes in ${outcome.ms} ms)`);
       events.emit("download-finished", { game, bytes: outcome.bytes, ms: outcome.ms });
     } else if (outcome.kind === "failed") {

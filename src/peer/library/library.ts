@@ -64,6 +64,7 @@ export class Library {
   readonly #publisher: Publisher;
   readonly #worker: HashWorker;
   readonly #serving: Serving;
+  readonly #installedVersion: (game: string) => string | null;
 
   #entries = new Map<string, Entry>();
   #gen = 0;
@@ -86,6 +87,7 @@ export class Library {
     this.#log = options.log ?? silentLogger;
     this.#rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
     this.#blockSize = options.blockSize ?? LIMITS.blockSize;
+    this.#installedVersion = options.installedVersion ?? (() => null);
     this.#watching = new Watching({
       debounceMs: options.debounceMs ?? 250,
       log: this.#log,
@@ -301,6 +303,8 @@ export class Library {
     const view: GameView = { scan: entry.scan, hashing: this.#worker.isHashing(entry.scan.id) };
     if (entry.served) view.manifestHash = entry.served.hash;
     if (entry.failed !== undefined) view.failed = entry.failed;
+    const installed = entry.scan.installed ? this.#installedVersion(entry.scan.id) : null;
+    if (installed !== null) view.installedVersion = installed;
     return view;
   }
 

@@ -26,6 +26,11 @@ export interface LibraryOptions {
   maxGames?: number;
   /** A file reported bad is re-checked at most once in this time. @default {LIMITS.badBlockRecheckMs} */
   recheckIntervalMs?: number;
+  /**
+   * The installed version of a game from its install record (src/peer/install),
+   * published to peers beside `version` while `local/` exists. @default {none}
+   */
+  installedVersion?: (game: string) => string | null;
 }
 
 export type ManifestAnswer =

@@ -36,6 +36,8 @@ export interface GameView {
   /** Set when the game cannot be served (hashing failed); it is then not offered. */
   failed?: string;
   hashing: boolean;
+  /** From the install record, while `local/` exists. */
+  installedVersion?: string;
 }
 
 /** Whether a game is offered to peers. */
@@ -58,6 +60,7 @@ export function toWireGame(game: GameView): WireGame {
   if (scan.meta.genre !== undefined) wire.genre = scan.meta.genre;
   if (scan.meta.players !== undefined) wire.players = scan.meta.players;
   if (scan.meta.cover !== undefined) wire.cover = scan.meta.cover;
+  if (game.installedVersion !== undefined) wire.installedVersion = game.installedVersion;
   return wire;
 }
 
@@ -71,7 +74,7 @@ export function toLocalGame(game: GameView): LocalGame {
     files: scan.files.length,
     downloaded: scan.version !== null,
     installed: scan.installed,
-    installedVersion: null,
+    installedVersion: game.installedVersion ?? null,
     hashing: game.hashing,
   };
   if (game.manifestHash !== undefined) local.manifestHash = game.manifestHash;

@@ -1,0 +1,329 @@
+/**
+ * The install service of a peer: install (or update), uninstall, remove and
+ * play, one operation per game (src/peer/operations.ts), each an exact
+ * sequence of events: `install-begin`, `install-progress` every 500 ms,
+ * then one `install-finished` or `install-failed`; `uninstall-finished`;
+ * `remove-finished`; `game-started` and `game-exited`. Keeps the install
+ * records in memory for the game rows and the library's snapshot.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { type ArchiveLimits, findArchives } from "../../archive/mod.ts";
+import { CommandError, errorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
+import type { EventLog } from "../../common/events.ts";
+import type { Logger } from "../../common/log.ts";
+import { lstatOrNull } from "../../common/owned_dir.ts";
+import { isGameId } from "../library/mod.ts";
+import type { Claim, Operations } from "../../common/operations.ts";
+import { findCommand, launch } from "./play.ts";
+import { installDirs, type InstallRecord, readRecords, writeRecord } from "./records.ts";
+import { removeGame } from "./remove.ts";
+import { stampFiles } from "./stamp.ts";
+import { installGame, uninstallGame } from "./transaction.ts";
+import { StallMeter } from "./stall.ts";
+
+export interface InstallsOptions {
+  /** The games folder now. */
+  gamesDir: () => string;
+  stateDir: string;
+  events: EventLog;
+  log: Logger;
+  operations: Operations;
+  /** Our downloaded version of a game, or null. */
+  downloadedVersion: (game: string) => string | null;
+  /** Called after anything changed in a game's folder (the library rescans). */
+  changed: (game: string) => Promise<void>;
+  /** For the first play: written into the game's config files. */
+  settings: () => { playerName: string; language: string };
+  /** Caps replacing ARCHIVE_LIMITS (tests). @default {ARCHIVE_LIMITS} */
+  limits?: Partial<ArchiveLimits>;
+  /** @default 500 */
+  progressIntervalMs?: number;
+  /** Tests: called at each named point of a run (they kill the process there). */
+  checkpoint?: (point: string) => void | Promise<void>;
+}
+
+/** `play`: the started process. */
+export interface Started {
+  game: string;
+  pid: number;
+}
+
+/** What `install` answers. */
+export interface InstallResult {
+  game: string;
+  version: string;
+  files: number;
+  bytes: number;
+}
+
+export class Installs {
+  #o: InstallsOptions;
+  #records = new Map<string, InstallRecord>();
+  #abort = new AbortController();
+  #running = new Set<Promise<unknown>>();
+  #commands = new Map<string, { playable: boolean; hasServer: boolean }>();
+
+  constructor(options: InstallsOptions) {
+    this.#o = options;
+  }
+
+  /** Reads the install records (after recovery, before the library's first scan). */
+  async load(): Promise<void> {
+    this.#records = await readRecords(this.#o.stateDir);
+    for (const game of this.#records.keys()) await this.#refreshCommands(game);
+  }
+
+  /** The install record of `game` in the current games folder, or null. */
+  record(game: string): InstallRecord | null {
+    const record = this.#records.get(game);
+    return record && resolve(record.gamesDir) === resolve(this.#o.gamesDir()) ? record : null;
+  }
+
+  installedVersion(game: string): string | null {
+    return this.record(game)?.version ?? null;
+  }
+
+  /** Whether the installed game has a start and a server command (cached; refreshed on change). */
+  commands(game: string): { playable: boolean; hasServer: boolean } | undefined {
+    const known = this.#commands.get(game);
+    if (!known) void this.#refreshCommands(game);
+    return known;
+  }
+
+  async #refreshCommands(game: string): Promise<void> {
+    const gameDir = join(this.#o.gamesDir(), game);
+    const [start, server] = await Promise.all([
+      findCommand(gameDir, "start").catch(() => null),
+      findCommand(gameDir, "server").catch(() => null),
+    ]);
+    this.#commands.set(game, { playable: start !== null, hasServer: server !== null });
+  }
+
+  /**
+   * Installs `game` (or updates it when `local/` exists) from its archives;
+   * `claim` is a download's, handed over. Throws a CommandError.
+   */
+  install(game: string, claim?: Claim): Promise<InstallResult> {
+    return this.#track(this.#install(game, claim));
+  }
+
+  async #install(game: string, handed?: Claim): Promise<InstallResult> {
+    const claim = handed ?? this.#claim(game, "install");
+    const events = this.#o.events;
+    const started = performance.now();
+    let version = "";
+    // A refused command answers with its error; once begun, or for a download's install
+    // (no command waits for it), the outcome is an event too.
+    let begun = handed !== undefined;
+    try {
+      const downloaded = this.#o.downloadedVersion(game);
+      if (downloaded === null) {
+        throw new CommandError("not-downloaded", `${game} is not downloaded`);
+      }
+      version = downloaded;
+      const gamesDir = this.#o.gamesDir();
+      const dirs = installDirs(gamesDir, game);
+      const installed = (await lstatOrNull(dirs.local))?.isDirectory ?? false;
+      const record = installed ? this.record(game) : null;
+      if (record?.version === version) {
+        throw new CommandError("installed", `${game} ${version} is installed already`);
+      }
+      claim.switchTo(installed ? "update" : "install");
+      const sets = await findArchives(dirs.gameDir, { signal: this.#abort.signal });
+      if (sets.length === 0) {
+        throw new CommandError("bad-request", `${game} has no archives: nothing to install`);
+      }
+      begun = true;
+      events.emit("install-begin", {
+        game,
+        version,
+        bytes: sets.reduce((n, s) => n + s.bytes, 0),
+        archives: sets.map((s) => s.name),
+      });
+      this.#o.log.info(`${installed ? "updating" : "installing"} ${game} ${version}`);
+      const stall = new StallMeter();
+      let result;
+      try {
+        result = await installGame(this.#tx(gamesDir), {
+          game,
+          version,
+          sets,
+          previous: record,
+          signal: this.#abort.signal,
+          limits: this.#o.limits,
+          progressIntervalMs: this.#o.progressIntervalMs ?? 500,
+          onProgress: (p) => {
+            const seconds = (performance.now() - started) / 1000;
+            events.emit("install-progress", {
+              game,
+              doneBytes: p.doneBytes,
+              totalBytes: p.totalBytes,
+              bytesPerSecond: seconds > 0 ? Math.round(p.doneBytes / seconds) : 0,
+              archive: p.archive,
+            });
+          },
+        });
+      } finally {
+        stall.stop();
+      }
+      this.#records.set(game, {
+        game,
+        gamesDir: resolve(gamesDir),
+        version,
+        files: result.files,
+        played: false,
+      });
+      await this.#refreshCommands(game);
+      const ms = Math.round(performance.now() - started);
+      this.#o.log.info(
+        `installed ${game} ${version}: ${result.files.length} files, ${result.bytes} bytes in ${ms} ms`,
+      );
+      this.#o.log.debug(
+        `install of ${game}: event loop's longest stall ${stall.longestMs.toFixed(1)} ms`,
+      );
+      events.emit("install-finished", {
+        game,
+        version,
+        files: result.files.length,
+        bytes: result.bytes,
+        ms,
+      });
+      await this.#o.changed(game);
+      return { game, version, files: result.files.length, bytes: result.bytes };
+    } catch (error) {
+      const failure = asCommandError(error, this.#abort.signal);
+      this.#o.log.error(
+        `install of ${game} ${version} failed: ${failure.code}: ${failure.message}`,
+      );
+      if (begun) {
+        events.emit("install-failed", { game, code: failure.code, message: failure.message });
+      }
+      throw failure;
+    } finally {
+      claim.release();
+    }
+  }
+
+  /** Deletes `local/` (everything in it); the downloaded files stay. */
+  uninstall(game: string): Promise<{ game: string }> {
+    return this.#track((async () => {
+      const claim = this.#claim(game, "uninstall");
+      try {
+        await uninstallGame(this.#tx(this.#o.gamesDir()), game, this.installedVersion(game));
+        this.#records.delete(game);
+        this.#commands.delete(game);
+        this.#o.log.info(`uninstalled ${game}`);
+        this.#o.events.emit("uninstall-finished", { game });
+        await this.#o.changed(game);
+        return { game };
+      } catch (error) {
+        throw asCommandError(error, this.#abort.signal);
+      } finally {
+        claim.release();
+      }
+    })());
+  }
+
+  /** Deletes the downloaded files; refused with `installed` while `local/` exists. */
+  remove(game: string): Promise<{ game: string }> {
+    return this.#track((async () => {
+      const claim = this.#claim(game, "remove");
+      try {
+        const files = await removeGame(this.#tx(this.#o.gamesDir()), game);
+        this.#o.log.info(`removed the ${files} downloaded files of ${game}`);
+        this.#o.events.emit("remove-finished", { game });
+        await this.#o.changed(game);
+        return { game };
+      } catch (error) {
+        throw asCommandError(error, this.#abort.signal);
+      } finally {
+        claim.release();
+      }
+    })());
+  }
+
+  /**
+   * Starts the game (or its server) detached; on the first play after an
+   * install, stamps the player name and language and runs `setup` first.
+   */
+  async play(game: string, options: { server: boolean }): Promise<Started> {
+    if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
+    const gameDir = join(this.#o.gamesDir(), game);
+    const dirs = installDirs(this.#o.gamesDir(), game);
+    if (!(await lstatOrNull(dirs.local))?.isDirectory) {
+      throw new CommandError("not-installed", `${game} is not installed`);
+    }
+    const kind = options.server ? "server" : "start";
+    const script = await findCommand(gameDir, kind);
+    if (!script) {
+      throw new CommandError(
+        "not-found",
+        `${game} has no ${options.server ? "server " : ""}start command`,
+      );
+    }
+    const record = this.record(game);
+    if (record && !record.played) {
+      const stamped = await stampFiles(dirs.local, this.#o.settings());
+      if (stamped.length) {
+        this.#o.log.info(`${game}: wrote the player name into ${stamped.length} files`);
+      }
+      const setup = await findCommand(gameDir, "setup");
+      if (setup) {
+        this.#o.log.info(`${game}: running setup once`);
+        const status = await launch(setup).status;
+        if (!status.success) this.#o.log.warn(`${game}: setup exited with ${status.code}`);
+      }
+      const played = { ...record, played: true };
+      await writeRecord(this.#o.stateDir, played);
+      this.#records.set(game, played);
+    }
+    const child = launch(script);
+    const pid = child.pid;
+    this.#o.events.emit("game-started", { game, pid, server: options.server });
+    child.status.then((status) => {
+      this.#o.events.emit("game-exited", { game, pid, code: status.code });
+    }).catch(() => {});
+    return { game, pid };
+  }
+
+  /** Stops running installs (their staging is removed, the old `local/` stays) and waits. */
+  async stopAll(): Promise<void> {
+    this.#abort.abort(new CommandError("shutting-down", "the peer is stopping"));
+    await Promise.allSettled([...this.#running]);
+  }
+
+  #claim(game: string, operation: "install" | "uninstall" | "remove"): Claim {
+    if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
+    if (this.#abort.signal.aborted) throw new CommandError("shutting-down", "the peer is stopping");
+    return this.#o.operations.claim(game, operation);
+  }
+
+  #tx(gamesDir: string) {
+    return {
+      stateDir: this.#o.stateDir,
+      gamesDir: resolve(gamesDir),
+      log: this.#o.log,
+      checkpoint: this.#o.checkpoint,
+    };
+  }
+
+  #track<T>(job: Promise<T>): Promise<T> {
+    this.#running.add(job);
+    job.catch(() => {}).finally(() => this.#running.delete(job));
+    return job;
+  }
+}
+
+/** Any failure as a CommandError with the code a user can act on. */
+function asCommandError(error: unknown, signal: AbortSignal): CommandError {
+  if (signal.aborted) return new CommandError("shutting-down", "the peer is stopping");
+  if (error instanceof CommandError) return error;
+  if (error instanceof LanspreadError) return new CommandError(error.code, error.message);
+  if (/ENOSPC|No space left|os error 28/i.test(errorMessage(error))) {
+    return new CommandError("disk-full", `no space left: ${errorMessage(error)}`);
+  }
+  const fileSystem = Object.values(Deno.errors).some((E) => error instanceof E);
+  return new CommandError(fileSystem ? "io-error" : errorCode(error), errorMessage(error));
+}

@@ -1,0 +1,74 @@
+/**
+ * What `play` starts (DESIGN §8): a game's start, server and setup commands
+ * come from `game.json` (`start`, `server`, `setup`: paths under `local/`),
+ * else the seed project's conventions under `local/`: `game_start.cmd`,
+ * `server_start.cmd`, `game_setup.cmd` on Windows, `start.sh`,
+ * `server_start.sh`, `setup.sh` elsewhere. Windows `.cmd`/`.bat` files run
+ * through `cmd /c`, shell scripts through `sh`, anything else directly;
+ * each in its own folder, detached, with no input or output of ours.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { lstatOrNull } from "../../common/owned_dir.ts";
+import { wirePathError } from "../library/mod.ts";
+
+export type CommandKind = "start" | "server" | "setup";
+
+const CONVENTIONS: Record<CommandKind, { windows: string; other: string }> = {
+  start: { windows: "game_start.cmd", other: "start.sh" },
+  server: { windows: "server_start.cmd", other: "server_start.sh" },
+  setup: { windows: "game_setup.cmd", other: "setup.sh" },
+};
+
+/** The file of `kind` under `<gameDir>/local/`, or null when the game has none. */
+export async function findCommand(
+  gameDir: string,
+  kind: CommandKind,
+  os: string = Deno.build.os,
+): Promise<string | null> {
+  const local = join(gameDir, "local");
+  const declared = await declaredCommand(gameDir, kind);
+  const relative = declared ?? CONVENTIONS[kind][os === "windows" ? "windows" : "other"];
+  const path = join(local, ...relative.split("/"));
+  const info = await lstatOrNull(path);
+  return info?.isFile ? path : null;
+}
+
+/** `game.json`'s path for `kind`, when it is a safe relative path. */
+async function declaredCommand(gameDir: string, kind: CommandKind): Promise<string | null> {
+  try {
+    const meta = JSON.parse(await Deno.readTextFile(join(gameDir, "game.json")));
+    const value = meta?.[kind];
+    if (typeof value !== "string") return null;
+    const path = value.replaceAll("\\", "/").replace(/^local\//i, "");
+    return wirePathError(path) ? null : path;
+  } catch {
+    return null;
+  }
+}
+
+/** The program and arguments that run `script` on `os`. */
+export function commandLine(script: string, os: string = Deno.build.os): [string, string[]] {
+  const lower = script.toLowerCase();
+  if (os === "windows" && (lower.endsWith(".cmd") || lower.endsWith(".bat"))) {
+    return ["cmd", ["/c", script]];
+  }
+  if (lower.endsWith(".sh")) return ["sh", [script]];
+  return [script, []];
+}
+
+/** Starts `script` detached in its own folder; the child (for its pid and exit status). */
+export function launch(script: string): Deno.ChildProcess {
+  const [program, args] = commandLine(script);
+  const child = new Deno.Command(program, {
+    args,
+    cwd: dirname(script),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    detached: true,
+  }).spawn();
+  child.unref();
+  return child;
+}

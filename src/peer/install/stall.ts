@@ -1,0 +1,26 @@
+/**
+ * Measures how long the event loop stalls while work runs elsewhere (an
+ * extraction in its worker): a timer that should fire every `periodMs`
+ * notes how late it was. The install logs the longest stall at debug level,
+ * where the install benchmark reads it.
+ *
+ * @module
+ */
+export class StallMeter {
+  #timer: ReturnType<typeof setInterval>;
+  #last = performance.now();
+  longestMs = 0;
+
+  /** @param periodMs how often the timer should fire. @default 10 */
+  constructor(readonly periodMs = 10) {
+    this.#timer = setInterval(() => {
+      const now = performance.now();
+      this.longestMs = Math.max(this.longestMs, now - this.#last - periodMs);
+      this.#last = now;
+    }, periodMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
