@@ -65,12 +65,15 @@ const FINISH: Action[] = ["carry", "write-record", "drop-backup"];
 export function decide(intent: IntentKey, present: Present): Decision {
   const { local: L, staging: S, backup: B } = present;
   const dropS: Action[] = S ? ["drop-staging"] : [];
+  const keepB: Action[] = B ? ["keep-backup"] : [];
   if (intent === null) {
     // No intent: only staging carrying our marker is ours to drop (recover.ts checks the
     // marker); a backup may hold a user's files, so it stays.
-    return { actions: [...dropS, ...(B ? ["keep-backup" as const] : [])], ends: "untouched" };
+    return { actions: [...dropS, ...keepB], ends: "untouched" };
   }
-  if (intent.op === "remove") return { actions: [...dropS, "remove-files"], ends: "untouched" };
+  if (intent.op === "remove") {
+    return { actions: [...dropS, "remove-files", ...keepB], ends: "untouched" };
+  }
   if (intent.op === "uninstall") {
     if (L && B) {
       return {
@@ -87,8 +90,9 @@ export function decide(intent: IntentKey, present: Present): Decision {
   switch (intent.step) {
     case "extracting":
     case "removing":
-      // Nothing but staging changed yet.
-      return { actions: [...dropS, ...(B ? ["keep-backup" as const] : [])], ends: "old" };
+      // Nothing but staging changed yet (a backup here would be an old tree: it goes back).
+      if (B && !L) return { actions: [...dropS, "restore", "restore-record"], ends: "old" };
+      return { actions: [...dropS, ...keepB], ends: "old" };
     case "swapping":
       if (L && S && B) return { actions: ["drop-staging", "keep-backup"], ends: "untouched" };
       if (L && S) return { actions: ["backup-local", "promote", ...FINISH], ends: "new" };
