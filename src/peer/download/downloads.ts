@@ -54,8 +54,8 @@ export interface DownloadsOptions {
   /** One operation per game: a download claims its game here. @default {a registry of its own} */
   operations?: Operations;
   /**
-   * A finished download asked to install: takes the game's claim over (switched to
-   * "install") and installs. @default {none: the claim is released}
+   * A finished download asked to install: takes the game's claim over (switching it
+   * to "install" or "update") and installs. @default {none: the claim is released}
    */
   install?: (game: string, claim: Claim) => void;
 }
@@ -167,8 +167,7 @@ export class Downloads {
         if (this.#active.get(game) === entry) this.#active.delete(game);
         const install = this.#o.install;
         if (entry.finished && entry.install && install && !this.#stopping) {
-          entry.claim.switchTo("install");
-          install(game, entry.claim);
+          install(game, entry.claim); // switches it to "install" or "update"
         } else entry.claim.release();
       });
   }
