@@ -17,7 +17,13 @@ import { lstatOrNull } from "../../common/owned_dir.ts";
 import { isGameId } from "../library/mod.ts";
 import type { Claim, Operations } from "../../common/operations.ts";
 import { findCommand, launch } from "./play.ts";
-import { installDirs, type InstallRecord, readRecords, writeRecord } from "./records.ts";
+import {
+  installDirs,
+  type InstallRecord,
+  readRecords,
+  sameGamesDir,
+  writeRecord,
+} from "./records.ts";
 import { removeGame } from "./remove.ts";
 import { stampFiles } from "./stamp.ts";
 import { installGame, uninstallGame } from "./transaction.ts";
@@ -78,7 +84,7 @@ export class Installs {
   /** The install record of `game` in the current games folder, or null. */
   record(game: string): InstallRecord | null {
     const record = this.#records.get(game);
-    return record && resolve(record.gamesDir) === resolve(this.#o.gamesDir()) ? record : null;
+    return record && sameGamesDir(this.#o.stateDir, record, this.#o.gamesDir()) ? record : null;
   }
 
   installedVersion(game: string): string | null {

@@ -7,11 +7,13 @@
  * - the install record of each installed game, `<state>/installed/<game>.json`:
  *   its version and the files the install wrote ({@linkcode InstallRecord}).
  * Both name the games folder they are about, so that switching folders never
- * applies one folder's record to another's game.
+ * applies one folder's record to another's game; as a path, and as a path
+ * from the state dir, so that a portable copy (a USB stick mounted elsewhere,
+ * games and state beside each other) keeps its records.
  *
  * @module
  */
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
 import { isGameId, wirePathError } from "../library/mod.ts";
 
@@ -52,6 +54,8 @@ export interface Intent {
   step: IntentStep;
   game: string;
   gamesDir: string;
+  /** `gamesDir` as seen from the state dir (set when written). */
+  gamesDirFromState?: string;
   /** The version being installed (install), else the one installed before. */
   version: string | null;
   /** Files the new install wrote (known from `swapping` on). */
@@ -65,6 +69,8 @@ export interface Intent {
 export interface InstallRecord {
   game: string;
   gamesDir: string;
+  /** `gamesDir` as seen from the state dir (set when written). */
+  gamesDirFromState?: string;
   version: string;
   /** Relative POSIX paths the install wrote under `local/` (the rest is the user's). */
   files: string[];
@@ -83,8 +89,29 @@ export function recordPath(stateDir: string, game: string): string {
 const paths = (list: unknown): list is string[] =>
   Array.isArray(list) && list.every((p) => typeof p === "string" && !wirePathError(p));
 
+/** `gamesDir` seen from `stateDir`, with `/` separators. */
+function fromState(stateDir: string, gamesDir: string): string {
+  return relative(resolve(stateDir), resolve(gamesDir)).replaceAll("\\", "/");
+}
+
+/**
+ * Whether a record or intent written for `written` is about the games
+ * folder `current`: the same path, or the same place beside the state dir.
+ */
+export function sameGamesDir(
+  stateDir: string,
+  written: { gamesDir: string; gamesDirFromState?: string },
+  current: string,
+): boolean {
+  if (resolve(written.gamesDir) === resolve(current)) return true;
+  return written.gamesDirFromState !== undefined &&
+    written.gamesDirFromState === fromState(stateDir, current);
+}
+
 export async function writeIntent(stateDir: string, intent: Intent): Promise<void> {
-  await writeFileAtomic(intentPath(stateDir, intent.game), JSON.stringify(intent));
+  const gamesDir = resolve(intent.gamesDir);
+  const full = { ...intent, gamesDir, gamesDirFromState: fromState(stateDir, gamesDir) };
+  await writeFileAtomic(intentPath(stateDir, intent.game), JSON.stringify(full));
 }
 
 export async function clearIntent(stateDir: string, game: string): Promise<void> {
@@ -100,6 +127,7 @@ export function parseIntent(raw: unknown): Intent | null {
     return null;
   }
   if (i.version !== null && typeof i.version !== "string") return null;
+  if (i.gamesDirFromState !== undefined && typeof i.gamesDirFromState !== "string") return null;
   if (!paths(i.files) || !paths(i.carried)) return null;
   const p = i.previous;
   if (p !== null && (typeof p?.version !== "string" || !paths(p.files))) return null;
@@ -129,7 +157,12 @@ export async function readIntents(
 export async function writeRecord(stateDir: string, record: InstallRecord): Promise<void> {
   await writeFileAtomic(
     recordPath(stateDir, record.game),
-    JSON.stringify({ v: 1, ...record, gamesDir: resolve(record.gamesDir) }),
+    JSON.stringify({
+      v: 1,
+      ...record,
+      gamesDir: resolve(record.gamesDir),
+      gamesDirFromState: fromState(stateDir, record.gamesDir),
+    }),
   );
 }
 
@@ -157,6 +190,9 @@ export async function readRecords(stateDir: string): Promise<Map<string, Install
     out.set(raw.game, {
       game: raw.game,
       gamesDir: raw.gamesDir,
+      ...(typeof raw.gamesDirFromState === "string"
+        ? { gamesDirFromState: raw.gamesDirFromState }
+        : {}),
       version: raw.version,
       files: raw.files,
       played: raw.played === true,

@@ -19,13 +19,14 @@ import {
   installDirs,
   type Intent,
   readIntents,
+  sameGamesDir,
   STAGING_DIR,
   writeRecord,
 } from "./records.ts";
 import { type Action, decide, type Decision } from "./recovery_table.ts";
 import { removeFiles } from "./remove.ts";
 import { backupLocal, dropDir, present, promote, restore } from "./steps.ts";
-import { carryStep, recordStep, type TxContext } from "./transaction.ts";
+import { carryStep, recordStep, retireBackup, type TxContext } from "./transaction.ts";
 
 export interface RecoverContext {
   stateDir: string;
@@ -75,9 +76,14 @@ export async function recoverInstalls(ctx: RecoverContext): Promise<Recovered[]>
 }
 
 async function recoverOne(ctx: RecoverContext, intent: Intent): Promise<Decision> {
-  // The intent names its games folder: a crash before a folder change is finished there.
-  const tx: TxContext = { stateDir: ctx.stateDir, gamesDir: intent.gamesDir, log: ctx.log };
-  const dirs = installDirs(intent.gamesDir, intent.game);
+  // The intent names its games folder: a crash before a folder change is finished there,
+  // and a portable copy moved elsewhere (games beside the state dir) in its new place.
+  const gamesDir = sameGamesDir(ctx.stateDir, intent, ctx.gamesDir)
+    ? resolve(ctx.gamesDir)
+    : intent.gamesDir;
+  intent.gamesDir = gamesDir;
+  const tx: TxContext = { stateDir: ctx.stateDir, gamesDir, log: ctx.log };
+  const dirs = installDirs(gamesDir, intent.game);
   const decision = decide(intent, await present(dirs));
   const run: Record<Action, () => Promise<unknown>> = {
     "drop-staging": () => dropDir(dirs.staging),
@@ -90,14 +96,14 @@ async function recoverOne(ctx: RecoverContext, intent: Intent): Promise<Decision
       intent.previous
         ? writeRecord(ctx.stateDir, {
           game: intent.game,
-          gamesDir: intent.gamesDir,
+          gamesDir,
           version: intent.previous.version,
           files: intent.previous.files,
           played: true,
         })
         : clearRecord(ctx.stateDir, intent.game),
     "clear-record": () => clearRecord(ctx.stateDir, intent.game),
-    "drop-backup": () => dropDir(dirs.backup),
+    "drop-backup": () => retireBackup(tx, dirs, intent),
     "keep-backup": () =>
       Promise.resolve(
         ctx.log.warn(`${intent.game}: left ${dirs.backup} as it is; move what you need from it`),

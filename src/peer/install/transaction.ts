@@ -18,7 +18,13 @@ import type { ArchiveLimits } from "../../archive/mod.ts";
 import { extractArchives } from "../../archive/mod.ts";
 import { CommandError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
-import { claimDir, isOwned, lstatOrNull, NotOursError } from "../../common/owned_dir.ts";
+import {
+  claimDir,
+  isOwned,
+  lstatOrNull,
+  NotOursError,
+  OWNER_FILE,
+} from "../../common/owned_dir.ts";
 import {
   clearIntent,
   clearRecord,
@@ -155,7 +161,7 @@ async function finishInstall(
   await mark("promoted");
   const kept = (await present(dirs)).backup ? await carryStep(ctx, dirs, intent, mark) : [];
   await recordStep(ctx, intent, mark);
-  await dropDir(dirs.backup);
+  await retireBackup(ctx, dirs, intent);
   await mark("cleaned");
   await clearIntent(ctx.stateDir, intent.game);
   return kept;
@@ -172,7 +178,9 @@ export async function carryStep(
   mark: (point: string) => Promise<void> = async () => {},
 ): Promise<string[]> {
   if (intent.step !== "carrying") {
-    intent.carried = await userFiles(dirs.backup, intent.previous?.files ?? []);
+    // Without a record of what the previous install wrote, nothing in it can be told apart
+    // as the user's: the old tree is kept whole instead (retireBackup).
+    intent.carried = intent.previous ? await userFiles(dirs.backup, intent.previous.files) : [];
     intent.step = "carrying";
     await writeIntent(ctx.stateDir, intent);
     await mark("carrying");
@@ -186,6 +194,29 @@ export async function carryStep(
     );
   }
   return kept;
+}
+
+/**
+ * The old tree's end once the new one is in place: deleted, except after an
+ * update of a `local/` lanspread has no record of (made by hand, or the
+ * state dir was lost), which is kept whole in `.lanspread-kept/`.
+ */
+export async function retireBackup(
+  ctx: TxContext,
+  dirs: InstallDirs,
+  intent: Intent,
+): Promise<void> {
+  if (intent.op !== "install" || intent.previous !== null || !(await present(dirs)).backup) {
+    return await dropDir(dirs.backup);
+  }
+  const target = keptDir(dirs);
+  await Deno.mkdir(dirs.kept, { recursive: true });
+  await Deno.remove(join(dirs.backup, OWNER_FILE)).catch(() => {});
+  await Deno.rename(dirs.backup, target);
+  ctx.log.warn(
+    `${intent.game}: lanspread has no record of the files in the previous local/; ` +
+      `it is kept whole in ${target}: copy your saves from there`,
+  );
 }
 
 /** Records the new version and its files, then intent `cleaning`. */
