@@ -50,12 +50,11 @@ Deno.test("POST download starts a download and answers 202 with its sources; an 
   assertMatch((await none.json()).message, /no connected peer offers Nope/);
 });
 
-Deno.test("install:true is answered 501 unsupported until install lands", async () => {
-  const { app } = setup();
+Deno.test("download with install:true is started with the flag", async () => {
+  const { app, calls } = setup();
   const res = await send(app, "/api/v1/games/Quake/download", { install: true });
-  if (res.status === 202) return; // install landed: nothing left to check here
-  assertEquals(res.status, 501);
-  assertEquals((await res.json()).code, "unsupported");
+  assertEquals(res.status, 202);
+  assertEquals(calls, ["download Quake install=true"]);
 });
 
 Deno.test("POST cancel, install, uninstall, remove and play reach the API; errors keep their codes", async () => {

@@ -76,8 +76,22 @@ export function describe(e: LoggedEvent, name: (id: string) => string): string {
       return `Download of ${game} cancelled`;
     case "download-source-dropped":
       return `${name(String(d.peerId))} dropped from ${game}: ${d.reason}`;
+    case "install-begin":
+      return `Installing ${game} ${d.version} (${(d.archives as unknown[]).length} archives, ${
+        formatBytes(Number(d.bytes))
+      })`;
     case "install-finished":
-      return `${game} installed`;
+      return `${game} ${d.version} installed (${d.files} files, ${formatBytes(Number(d.bytes))})`;
+    case "uninstall-finished":
+      return `${game} uninstalled`;
+    case "remove-finished":
+      return `The files of ${game} were removed`;
+    case "game-started":
+      return `${game} started${d.server ? " (server)" : ""}`;
+    case "game-exited":
+      return `${game} exited with code ${d.code}`;
+    case "operation-changed":
+      return d.operation ? `${game}: ${d.operation} started` : `${game}: done`;
     case "install-failed":
       return `Install of ${game} failed: ${d.message} (${d.code})`;
     case "service-error":
