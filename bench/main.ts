@@ -10,12 +10,12 @@ import { benchPeerCore } from "./peer_bench.ts";
 import { benchDownloads } from "./download_bench.ts";
 import { benchNetnsDownloads } from "./netns_download_bench.ts";
 import { benchMdns } from "./mdns_bench.ts";
-import { benchExtract } from "./extract_bench.ts";
+import { benchInstall } from "./install_bench.ts";
 import { benchHttp } from "./http_bench.ts";
 
 await benchPeerCore();
 await benchDownloads();
 await benchNetnsDownloads();
 await benchMdns();
-await benchExtract();
+await benchInstall();
 await benchHttp();

@@ -10,7 +10,13 @@
 import wasm from "node-unrar-js/esm/js/unrar.wasm" with { type: "bytes" };
 import unrarFactory from "node-unrar-js/esm/js/unrar.js";
 import { ArchiveError } from "./errors.ts";
-import { type RarLink, readRarHeaders } from "./rar_headers.ts";
+import zlib from "node:zlib";
+import {
+  type RarFileHeader,
+  type RarLink,
+  type RarStoredData,
+  readRarHeaders,
+} from "./rar_headers.ts";
 import type { EntrySink, FileSink, RawEntry } from "./types.ts";
 
 /** The parts of the Emscripten module lanspread uses (see node-unrar-js' Extractor.js). */
@@ -170,7 +176,10 @@ function toRaw(h: RawHeader, links: Map<string, RarLink[]>): RawEntry {
   return raw;
 }
 
-function linksOf(paths: string[], archive: string): Map<string, RarLink[]> {
+function headersOf(
+  paths: string[],
+  archive: string,
+): { links: Map<string, RarLink[]>; files: RarFileHeader[] } {
   let info;
   try {
     info = readRarHeaders(paths);
@@ -186,7 +195,55 @@ function linksOf(paths: string[], archive: string): Map<string, RarLink[]> {
     const key = link.name.replaceAll("\\", "/");
     links.set(key, [...links.get(key) ?? [], link]);
   }
-  return links;
+  // In a solid archive every file's decoding depends on the ones before: unrar reads them all.
+  return { links, files: info.solid ? [] : info.files };
+}
+
+/** Bytes copied at a time on the stored fast path. */
+const COPY_CHUNK = 4 << 20;
+
+/**
+ * Copies a stored file's data straight from its volume into `out`, checking
+ * its CRC32 (native) instead of having unrar do it in WASM.
+ */
+function copyStored(
+  data: RarStoredData,
+  paths: string[],
+  out: FileSink,
+  sink: EntrySink,
+  buffer: Uint8Array,
+  archive: string,
+  entry: string,
+): void {
+  using file = Deno.openSync(paths[data.volume]!, { read: true });
+  file.seekSync(data.offset, Deno.SeekMode.Start);
+  let crc = 0;
+  for (let left = data.size; left > 0;) {
+    sink.checkAborted();
+    const n = file.readSync(buffer.subarray(0, Math.min(left, buffer.length))) ?? 0;
+    if (n <= 0) {
+      throw new ArchiveError(
+        "corrupt-archive",
+        `${archive} is cut short at ${entry}`,
+        archive,
+        entry,
+      );
+    }
+    const chunk = buffer.subarray(0, n);
+    crc = zlib.crc32(chunk, crc);
+    sink.consumed(n);
+    out.write(chunk);
+    left -= n;
+  }
+  if (crc >>> 0 !== data.crc32) {
+    throw new ArchiveError(
+      "corrupt-archive",
+      `${archive} is damaged at ${entry} (CRC mismatch)`,
+      archive,
+      entry,
+    );
+  }
+  out.end();
 }
 
 /**
@@ -200,20 +257,31 @@ async function pass(
   visit: (entry: RawEntry) => FileSink | null,
   sink?: EntrySink,
 ): Promise<void> {
-  const links = linksOf(paths, archive);
+  const { links, files } = headersOf(paths, archive);
   const mod = await unrar();
+  let buffer: Uint8Array | null = null;
   const volumes = new Volumes(mod, paths, sink);
   mod.extractor = volumes;
   const rar = new mod.RarArchive();
   try {
     const opened = rar.open(paths[0]!, "", !sink);
     if (opened.state.errCode !== 0) fail(opened.state.errCode, volumes, archive);
+    let index = 0;
     while (true) {
       const header = rar.getFileHeader();
       if (header.state.errCode === END_ARCHIVE) return;
       if (header.state.errCode !== 0) fail(header.state.errCode, volumes, archive);
       const entry = toRaw(header, links);
       volumes.output = visit(entry);
+      // The n-th header unrar reports is the n-th we walked; a stored one is copied by us.
+      const known = files[index++];
+      const stored = known?.name === header.name ? known.stored : null;
+      if (sink && volumes.output && stored) {
+        const out = volumes.output;
+        volumes.output = null;
+        buffer ??= new Uint8Array(COPY_CHUNK);
+        copyStored(stored, paths, out, sink, buffer, archive, header.name);
+      }
       const read = rar.readFile(volumes.output === null);
       if (read.errCode !== 0) fail(read.errCode, volumes, archive, header.name);
       if (volumes.failure) throw volumes.failure;

@@ -19,10 +19,34 @@ export interface RarLink {
   target: string | null;
 }
 
+/**
+ * Where a RAR 5 file's data lies when lanspread may copy it itself: stored
+ * (method 0), whole in one volume, not encrypted, with a CRC32, in a
+ * non-solid archive. unrar, in WASM, reads and checks such data at a third
+ * of the disk's speed; a plain copy with a native CRC32 keeps up with it.
+ */
+export interface RarStoredData {
+  /** Index of the volume in the set. */
+  volume: number;
+  offset: number;
+  size: number;
+  crc32: number;
+}
+
+/** One file header of a RAR 5 set, in the order unrar reports them. */
+export interface RarFileHeader {
+  name: string;
+  stored: RarStoredData | null;
+}
+
 /** The links of a RAR set and whether its headers are encrypted. */
 export interface RarHeaderInfo {
   links: RarLink[];
   encryptedHeaders: boolean;
+  /** RAR 5 only (empty for RAR 4): every file header, split parts counted once. */
+  files: RarFileHeader[];
+  /** A solid archive (its files depend on the ones before). */
+  solid: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -44,11 +68,11 @@ function readAt(file: Deno.FsFile, offset: number, length: number): Uint8Array {
 
 /** The links of every volume; throws a plain Error when a header is cut short. */
 export function readRarHeaders(volumes: string[]): RarHeaderInfo {
-  const info: RarHeaderInfo = { links: [], encryptedHeaders: false };
-  for (const path of volumes) {
+  const info: RarHeaderInfo = { links: [], encryptedHeaders: false, files: [], solid: false };
+  for (const [index, path] of volumes.entries()) {
     using file = Deno.openSync(path, { read: true });
     const head = readAt(file, 0, RAR5_SIGNATURE);
-    if (head[6] === 0x01) walkRar5(file, info);
+    if (head[6] === 0x01) walkRar5(file, info, index);
     else walkRar4(file, info);
     if (info.encryptedHeaders) break;
   }
@@ -78,7 +102,7 @@ class Cursor {
   }
 }
 
-function walkRar5(file: Deno.FsFile, info: RarHeaderInfo): void {
+function walkRar5(file: Deno.FsFile, info: RarHeaderInfo, volume: number): void {
   let offset = RAR5_SIGNATURE;
   while (true) {
     const prefix = readAt(file, offset, 4 + 3);
@@ -96,25 +120,37 @@ function walkRar5(file: Deno.FsFile, info: RarHeaderInfo): void {
       return;
     }
     if (type === 5) return;
-    if (type === 2 && (flags & 0x8) === 0) readRar5File(c, headerSize - extraSize, info);
+    if (type === 1 && c.vint() & 0x4) info.solid = true;
+    if (type === 2 && (flags & 0x8) === 0) {
+      const where = { volume, offset: headerStart + headerSize, size: dataSize };
+      readRar5File(c, headerSize - extraSize, info, (flags & 0x10) !== 0 ? null : where);
+    }
     offset = headerStart + headerSize + dataSize;
   }
 }
 
-function readRar5File(c: Cursor, extraStart: number, info: RarHeaderInfo): void {
+function readRar5File(
+  c: Cursor,
+  extraStart: number,
+  info: RarHeaderInfo,
+  whole: Omit<RarStoredData, "crc32"> | null,
+): void {
   const fileFlags = c.vint();
-  c.vint(); // unpacked size
+  const unpacked = c.vint();
   c.vint(); // attributes
   if (fileFlags & 0x2) c.skip(4);
-  if (fileFlags & 0x4) c.skip(4);
-  c.vint(); // compression
+  const crc = fileFlags & 0x4 ? c.take(4) : null;
+  const method = (c.vint() >> 7) & 0x7;
   c.vint(); // host OS
   const name = decoder.decode(c.take(c.vint()));
+  let encrypted = false;
   c.at = extraStart;
   while (c.at < c.bytes.length) {
     const size = c.vint();
     const end = c.at + size;
-    if (c.vint() === 5) {
+    const record = c.vint();
+    if (record === 1) encrypted = true;
+    if (record === 5) {
       const redirection = c.vint();
       c.vint(); // flags
       const target = decoder.decode(c.take(c.vint()));
@@ -123,6 +159,9 @@ function readRar5File(c: Cursor, extraStart: number, info: RarHeaderInfo): void 
     }
     c.at = end;
   }
+  const plain = whole && crc && method === 0 && !encrypted && !(fileFlags & 0x1) &&
+    whole.size === unpacked && (fileFlags & 0x8) === 0;
+  info.files.push({ name, stored: plain ? { ...whole, crc32: u32(crc, 0) } : null });
 }
 
 function u16(b: Uint8Array, at: number): number {

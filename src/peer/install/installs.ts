@@ -192,7 +192,8 @@ export class Installs {
         `installed ${game} ${version}: ${result.files.length} files, ${result.bytes} bytes in ${ms} ms`,
       );
       this.#o.log.debug(
-        `install of ${game}: event loop's longest stall ${stall.longestMs.toFixed(1)} ms`,
+        `install of ${game}: event loop's longest stall ${stall.longestMs.toFixed(1)} ms, ` +
+          `${stall.longestAtMs.toFixed(0)} ms after it began`,
       );
       events.emit("install-finished", {
         game,

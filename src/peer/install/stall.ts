@@ -8,14 +8,18 @@
  */
 export class StallMeter {
   #timer: ReturnType<typeof setInterval>;
-  #last = performance.now();
+  #start = performance.now();
+  #last = this.#start;
   longestMs = 0;
+  /** When the longest stall ended, ms after the meter started. */
+  longestAtMs = 0;
 
   /** @param periodMs how often the timer should fire. @default 10 */
   constructor(readonly periodMs = 10) {
     this.#timer = setInterval(() => {
       const now = performance.now();
-      this.longestMs = Math.max(this.longestMs, now - this.#last - periodMs);
+      const lag = now - this.#last - periodMs;
+      if (lag > this.longestMs) (this.longestMs = lag, this.longestAtMs = now - this.#start);
       this.#last = now;
     }, periodMs);
   }

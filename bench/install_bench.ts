@@ -1,0 +1,146 @@
+/**
+ * Installs of ~1 GB per format (zip deflate, tar.gz, stored RAR 5) by a real
+ * peer process, beside the native tool extracting the same archive in the
+ * same run (`unzip`, `tar`, `bsdtar`), with the installing peer's peak
+ * resident memory (VmHWM of the whole process, worker included) and the
+ * longest stall of its event loop: the timer lag it logs in debug during the
+ * extraction, and the longest round trip of a harness `status` asked every
+ * 20 ms while it installs. Archives are written beforehand by another
+ * process (make_archive.ts), so nothing here pollutes what is measured.
+ *
+ * Run: `deno run -A --unstable-net bench/install_bench.ts [MiB]`, or from bench/main.ts.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PeerProcess } from "../tests/peer_process.ts";
+
+const MAKER = fileURLToPath(new URL("./make_archive.ts", import.meta.url));
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return (performance.now() - start) / 1000;
+}
+
+/** Flushes dirty pages, so that one run's writeback does not slow the next one down. */
+async function settle(): Promise<void> {
+  await new Deno.Command("sync").output().catch(() => {});
+}
+
+async function native(cmd: string, args: string[]): Promise<number | null> {
+  await settle();
+  try {
+    return await timed(async () => {
+      const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+      if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Peak resident memory of `pid` in bytes (Linux), else null. */
+async function peakRss(pid: number): Promise<number | null> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = status.match(/VmHWM:\s+(\d+) kB/)?.[1];
+    return kb ? Number(kb) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One install by a fresh peer: seconds, peak RSS, logged stall, longest status round trip. */
+async function install(root: string, games: string) {
+  await settle();
+  const peer = await PeerProcess.start({
+    name: "bench",
+    gamesDir: games,
+    stateDir: join(root, "state"),
+  }, 60_000);
+  try {
+    // The library hashes the new game folder first (another component's work): not measured.
+    await peer.waitEvent("library-hashed", () => true, 600_000);
+    let longestRtt = 0;
+    let installing = true;
+    const pinger = (async () => {
+      while (installing) {
+        const sent = performance.now();
+        await peer.command("status", {}, 60_000);
+        longestRtt = Math.max(longestRtt, performance.now() - sent);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const seconds = await timed(() => peer.command("install", { game: "Bench" }, 600_000));
+    installing = false;
+    await pinger;
+    const peak = await peakRss(peer.pid);
+    const stall = Number(peer.stderr.match(/longest stall ([\d.]+) ms/)?.[1] ?? NaN);
+    return { seconds, peak, stall, longestRtt };
+  } finally {
+    await peer.shutdown();
+    await Deno.remove(join(root, "state"), { recursive: true }).catch(() => {});
+  }
+}
+
+/** Runs the install benchmark over `mib` MiB per format and prints each figure beside its baseline. */
+export async function benchInstall(mib = 1024): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "lanspread-install-bench-" });
+  const formats: [string, string, string, (a: string, d: string) => [string, string[]]][] = [
+    ["zip deflate", "zip", "a.zip", (a, d) => ["unzip", ["-q", "-o", a, "-d", d]]],
+    ["tar.gz", "tar.gz", "a.tar.gz", (a, d) => ["tar", ["-xzf", a, "-C", d]]],
+    ["RAR 5 stored", "rar", "a.rar", (a, d) => ["bsdtar", ["-xf", a, "-C", d]]],
+  ];
+  try {
+    console.log(`install, ${mib} MiB of game-like data (half incompressible) per format:`);
+    for (const [label, format, name, tool] of formats) {
+      const games = join(root, "games");
+      const game = join(games, "Bench");
+      await Deno.mkdir(game, { recursive: true });
+      await Deno.writeTextFile(join(game, "version.ini"), "1");
+      const made = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAKER, format, join(game, name), String(mib)],
+        stdout: "null",
+      }).output();
+      if (!made.success) throw new Error(`cannot make the ${label} archive`);
+      // Twice each, alternating, best of two: the machine is shared and its disk cache warm.
+      let base: number | null = null;
+      let r: Awaited<ReturnType<typeof install>> | null = null;
+      for (let round = 0; round < 2; round++) {
+        const nativeDest = join(root, "native");
+        await Deno.mkdir(nativeDest);
+        const [cmd, args] = tool(join(game, name), nativeDest);
+        const seconds = await native(cmd, args);
+        if (seconds !== null) base = Math.min(base ?? Infinity, seconds);
+        await Deno.remove(nativeDest, { recursive: true });
+        const run = await install(root, games);
+        await Deno.remove(join(game, "local"), { recursive: true });
+        if (!r || run.seconds < r.seconds) r = run;
+      }
+      const [cmd] = tool("", "");
+      if (!r) throw new Error("no run");
+      const mb = (mib * 1.048576) / r.seconds;
+      const baseText = base === null
+        ? `${cmd} missing`
+        : `${cmd} ${((mib * 1.048576) / base).toFixed(0)} MB/s (lanspread at ${
+          (100 * base / r.seconds).toFixed(0)
+        } % of native, target ≥ 70)`;
+      const peak = r.peak === null ? "?" : (r.peak / 2 ** 20).toFixed(0);
+      console.log(
+        `  ${label.padEnd(12)} lanspread ${mb.toFixed(0)} MB/s beside ${baseText}; ` +
+          `peer's peak RSS ${peak} MiB (target ≤ 200); its longest event-loop stall ` +
+          `${r.stall.toFixed(1)} ms (target ≤ 50), longest status round trip ${
+            r.longestRtt.toFixed(0)
+          } ms`,
+      );
+      await Deno.remove(games, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+if (import.meta.main) await benchInstall(Number(Deno.args[0]) || undefined);
