@@ -173,3 +173,16 @@ Deno.test("downloads name their sources by peer name", () => {
   assertEquals(api.gameDetail("Doom").download?.game, "Doom");
   assertEquals(api.listGames()[0]!.operation, "download");
 });
+
+Deno.test("set-game-dir to another folder is refused while any operation runs, naming it", async () => {
+  const { api } = fake({
+    operations: {
+      current: (g) => g === "Doom" ? "install" : null,
+      running: () => [{ game: "Doom", operation: "install" }],
+    },
+  });
+  const error = await assertRejects(() => api.setGameDir("/elsewhere"), CommandError);
+  assertEquals(error.code, "busy");
+  assertEquals(error.message.includes("Doom (install)"), true, error.message);
+  assertEquals(api.listGames().find((g) => g.id === "Doom")?.operation, "install");
+});
