@@ -10,13 +10,13 @@
  */
 import { join, resolve } from "node:path";
 import { type ArchiveLimits, findArchives } from "../../archive/mod.ts";
-import { CommandError, errorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
+import { CommandError } from "../../common/errors.ts";
 import type { EventLog } from "../../common/events.ts";
 import type { Logger } from "../../common/log.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import { isGameId } from "../library/mod.ts";
-import type { Claim, Operations } from "../../common/operations.ts";
-import { findCommand, launch } from "./play.ts";
+import { type Claim, describe, type Operations } from "../../common/operations.ts";
+import { CommandCache, findCommand, firstPlay, launch } from "./play.ts";
 import {
   installDirs,
   type InstallRecord,
@@ -25,8 +25,7 @@ import {
   writeRecord,
 } from "./records.ts";
 import { removeGame } from "./remove.ts";
-import { stampFiles } from "./stamp.ts";
-import { installGame, uninstallGame } from "./transaction.ts";
+import { asCommandError, installGame, uninstallGame } from "./transaction.ts";
 import { StallMeter } from "./stall.ts";
 
 export interface InstallsOptions {
@@ -69,7 +68,7 @@ export class Installs {
   #records = new Map<string, InstallRecord>();
   #abort = new AbortController();
   #running = new Set<Promise<unknown>>();
-  #commands = new Map<string, { playable: boolean; hasServer: boolean }>();
+  #commands = new CommandCache();
 
   constructor(options: InstallsOptions) {
     this.#o = options;
@@ -78,7 +77,9 @@ export class Installs {
   /** Reads the install records (after recovery, before the library's first scan). */
   async load(): Promise<void> {
     this.#records = await readRecords(this.#o.stateDir);
-    for (const game of this.#records.keys()) await this.#refreshCommands(game);
+    for (const game of this.#records.keys()) {
+      await this.#commands.refresh(join(this.#o.gamesDir(), game));
+    }
   }
 
   /** The install record of `game` in the current games folder, or null. */
@@ -93,18 +94,7 @@ export class Installs {
 
   /** Whether the installed game has a start and a server command (cached; refreshed on change). */
   commands(game: string): { playable: boolean; hasServer: boolean } | undefined {
-    const known = this.#commands.get(game);
-    if (!known) void this.#refreshCommands(game);
-    return known;
-  }
-
-  async #refreshCommands(game: string): Promise<void> {
-    const gameDir = join(this.#o.gamesDir(), game);
-    const [start, server] = await Promise.all([
-      findCommand(gameDir, "start").catch(() => null),
-      findCommand(gameDir, "server").catch(() => null),
-    ]);
-    this.#commands.set(game, { playable: start !== null, hasServer: server !== null });
+    return this.#commands.get(join(this.#o.gamesDir(), game));
   }
 
   /**
@@ -186,7 +176,7 @@ export class Installs {
         files: result.files,
         played: false,
       });
-      await this.#refreshCommands(game);
+      await this.#commands.refresh(join(this.#o.gamesDir(), game));
       const ms = Math.round(performance.now() - started);
       this.#o.log.info(
         `installed ${game} ${version}: ${result.files.length} files, ${result.bytes} bytes in ${ms} ms`,
@@ -225,7 +215,7 @@ export class Installs {
       try {
         await uninstallGame(this.#tx(this.#o.gamesDir()), game, this.installedVersion(game));
         this.#records.delete(game);
-        this.#commands.delete(game);
+        this.#commands.forget(join(this.#o.gamesDir(), game));
         this.#o.log.info(`uninstalled ${game}`);
         this.#o.events.emit("uninstall-finished", { game });
         await this.#o.changed(game);
@@ -267,6 +257,10 @@ export class Installs {
     if (!(await lstatOrNull(dirs.local))?.isDirectory) {
       throw new CommandError("not-installed", `${game} is not installed`);
     }
+    const running = this.#o.operations.current(game);
+    if (running) {
+      throw new CommandError("busy", `${game}: ${describe(running)} is running; play it after`);
+    }
     const kind = options.server ? "server" : "start";
     const script = await findCommand(gameDir, kind);
     if (!script) {
@@ -277,16 +271,7 @@ export class Installs {
     }
     const record = this.record(game);
     if (record && !record.played) {
-      const stamped = await stampFiles(dirs.local, this.#o.settings());
-      if (stamped.length) {
-        this.#o.log.info(`${game}: wrote the player name into ${stamped.length} files`);
-      }
-      const setup = await findCommand(gameDir, "setup");
-      if (setup) {
-        this.#o.log.info(`${game}: running setup once`);
-        const status = await launch(setup).status;
-        if (!status.success) this.#o.log.warn(`${game}: setup exited with ${status.code}`);
-      }
+      await firstPlay(gameDir, this.#o.settings(), this.#o.log.child(game));
       const played = { ...record, played: true };
       await writeRecord(this.#o.stateDir, played);
       this.#records.set(game, played);
@@ -326,16 +311,4 @@ export class Installs {
     job.catch(() => {}).finally(() => this.#running.delete(job));
     return job;
   }
-}
-
-/** Any failure as a CommandError with the code a user can act on. */
-function asCommandError(error: unknown, signal: AbortSignal): CommandError {
-  if (signal.aborted) return new CommandError("shutting-down", "the peer is stopping");
-  if (error instanceof CommandError) return error;
-  if (error instanceof LanspreadError) return new CommandError(error.code, error.message);
-  if (/ENOSPC|No space left|os error 28/i.test(errorMessage(error))) {
-    return new CommandError("disk-full", `no space left: ${errorMessage(error)}`);
-  }
-  const fileSystem = Object.values(Deno.errors).some((E) => error instanceof E);
-  return new CommandError(fileSystem ? "io-error" : errorCode(error), errorMessage(error));
 }

@@ -10,8 +10,13 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import type { Logger } from "../../common/log.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import { wirePathError } from "../library/mod.ts";
+import { stampFiles } from "./stamp.ts";
+
+/** How long the first play waits for `setup` before starting the game anyway. */
+const SETUP_WAIT_MS = 120_000;
 
 export type CommandKind = "start" | "server" | "setup";
 
@@ -71,4 +76,52 @@ export function launch(script: string): Deno.ChildProcess {
   }).spawn();
   child.unref();
   return child;
+}
+
+/**
+ * The first play after an install: the player name and language go into the
+ * game's config files (stamp.ts), then `setup` runs (waited for, up to two minutes).
+ */
+export async function firstPlay(
+  gameDir: string,
+  settings: { playerName: string; language: string },
+  log: Logger,
+): Promise<void> {
+  const stamped = await stampFiles(join(gameDir, "local"), settings);
+  if (stamped.length) log.info(`wrote the player name and language into ${stamped.length} files`);
+  const setup = await findCommand(gameDir, "setup");
+  if (!setup) return;
+  log.info("running setup once");
+  const child = launch(setup);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = await Promise.race([
+    child.status,
+    new Promise<null>((r) => timer = setTimeout(r, SETUP_WAIT_MS, null)),
+  ]).finally(() => clearTimeout(timer));
+  if (waited === null) log.warn("setup still runs; starting the game anyway");
+  else if (!waited.success) log.warn(`setup exited with ${waited.code}`);
+}
+
+/** Whether each installed game (by folder) has a start and a server command; filled lazily. */
+export class CommandCache {
+  #known = new Map<string, { playable: boolean; hasServer: boolean }>();
+
+  /** What is known of `gameDir`; when nothing yet, looks it up in the background. */
+  get(gameDir: string): { playable: boolean; hasServer: boolean } | undefined {
+    const known = this.#known.get(gameDir);
+    if (!known) void this.refresh(gameDir);
+    return known;
+  }
+
+  async refresh(gameDir: string): Promise<void> {
+    const [start, server] = await Promise.all([
+      findCommand(gameDir, "start").catch(() => null),
+      findCommand(gameDir, "server").catch(() => null),
+    ]);
+    this.#known.set(gameDir, { playable: start !== null, hasServer: server !== null });
+  }
+
+  forget(gameDir: string): void {
+    this.#known.delete(gameDir);
+  }
 }

@@ -193,3 +193,22 @@ Deno.test("an unreadable intent is set aside and nothing is touched", async () =
     Deno.removeSync(root, { recursive: true });
   }
 });
+
+Deno.test("ARCHITECTURE.md shows this very table", async () => {
+  const doc = await Deno.readTextFile(new URL("../../../ARCHITECTURE.md", import.meta.url));
+  const cells = (line: string) => line.split("|").slice(1, -1).map((c) => c.trim());
+  const rows = doc.split("\n").filter((l) => /^\| (none|install|uninstall|remove) /.test(l))
+    .map(cells);
+  const yn = (b: boolean) => b ? "yes" : "—";
+  assertEquals(
+    rows,
+    allRows().map(({ intent, present, decision }) => [
+      intent ? `${intent.op} / ${intent.step}` : "none",
+      yn(present.local),
+      yn(present.staging),
+      yn(present.backup),
+      decision.actions.map((a) => `\`${a}\``).join(" → ") || "—",
+      decision.ends,
+    ]),
+  );
+});

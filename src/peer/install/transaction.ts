@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { ArchiveSet, ExtractProgress, ExtractResult } from "../../archive/mod.ts";
 import type { ArchiveLimits } from "../../archive/mod.ts";
 import { extractArchives } from "../../archive/mod.ts";
-import { CommandError } from "../../common/errors.ts";
+import { CommandError, errorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import {
   claimDir,
@@ -267,4 +267,16 @@ export async function uninstallGame(
   await mark("unrecorded");
   await dropDir(dirs.backup);
   await clearIntent(ctx.stateDir, game);
+}
+
+/** Any failure as a CommandError with the code a user can act on. */
+export function asCommandError(error: unknown, signal: AbortSignal): CommandError {
+  if (signal.aborted) return new CommandError("shutting-down", "the peer is stopping");
+  if (error instanceof CommandError) return error;
+  if (error instanceof LanspreadError) return new CommandError(error.code, error.message);
+  if (/ENOSPC|No space left|os error 28/i.test(errorMessage(error))) {
+    return new CommandError("disk-full", `no space left: ${errorMessage(error)}`);
+  }
+  const fileSystem = Object.values(Deno.errors).some((E) => error instanceof E);
+  return new CommandError(fileSystem ? "io-error" : errorCode(error), errorMessage(error));
 }

@@ -1,0 +1,58 @@
+import { join } from "node:path";
+import { assertEquals, assertRejects } from "../../../tests/assert.ts";
+import { CommandError } from "../../common/errors.ts";
+import { EventLog } from "../../common/events.ts";
+import { silentLogger } from "../../common/log.ts";
+import { Operations } from "../../common/operations.ts";
+import { Installs } from "./installs.ts";
+
+async function setup() {
+  const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });
+  const games = join(root, "games");
+  await Deno.mkdir(join(games, "Doom", "local"), { recursive: true });
+  await Deno.writeTextFile(join(games, "Doom", "local", "start.sh"), "true\n");
+  const events = new EventLog();
+  const operations = new Operations(events);
+  const installs = new Installs({
+    gamesDir: () => games,
+    stateDir: join(root, "state"),
+    events,
+    log: silentLogger,
+    operations,
+    downloadedVersion: (game) => game === "Doom" ? "1" : null,
+    changed: () => Promise.resolve(),
+    settings: () => ({ playerName: "Ann", language: "english" }),
+  });
+  await installs.load();
+  return { root, games, events, operations, installs };
+}
+
+Deno.test("play is refused with busy while an operation runs on the game", async () => {
+  const { root, operations, installs } = await setup();
+  try {
+    const claim = operations.claim("Doom", "update");
+    const error = await assertRejects(() => installs.play("Doom", { server: false }), CommandError);
+    assertEquals([error.code, error.message.includes("an update")], ["busy", true]);
+    claim.release();
+    const server = await assertRejects(() => installs.play("Doom", { server: true }), CommandError);
+    assertEquals(server.code, "not-found");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("a refused install answers its error and emits no install event", async () => {
+  const { root, events, installs } = await setup();
+  try {
+    const error = await assertRejects(() => installs.install("Quake"), CommandError);
+    assertEquals(error.code, "not-downloaded");
+    const noArchives = await assertRejects(() => installs.install("Doom"), CommandError);
+    assertEquals(noArchives.code, "bad-request");
+    const names = events.since(0).map((e) => e.event);
+    assertEquals(names.filter((n) => n.startsWith("install")), []);
+    // Quake: claimed, released; Doom: claimed, switched to update (local/ exists), released.
+    assertEquals(names.filter((n) => n === "operation-changed").length, 5);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
