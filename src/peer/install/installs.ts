@@ -185,6 +185,9 @@ export class Installs {
         `install of ${game}: event loop's longest stall ${stall.longestMs.toFixed(1)} ms, ` +
           `${stall.longestAtMs.toFixed(0)} ms after it began`,
       );
+      // The rows show the new version, and the game is free, by the time anyone hears of it.
+      await this.#o.changed(game);
+      claim.release();
       events.emit("install-finished", {
         game,
         version,
@@ -192,7 +195,6 @@ export class Installs {
         bytes: result.bytes,
         ms,
       });
-      await this.#o.changed(game);
       return { game, version, files: result.files.length, bytes: result.bytes };
     } catch (error) {
       const failure = asCommandError(error, this.#abort.signal);
@@ -217,8 +219,9 @@ export class Installs {
         this.#records.delete(game);
         this.#commands.forget(join(this.#o.gamesDir(), game));
         this.#o.log.info(`uninstalled ${game}`);
-        this.#o.events.emit("uninstall-finished", { game });
         await this.#o.changed(game);
+        claim.release();
+        this.#o.events.emit("uninstall-finished", { game });
         return { game };
       } catch (error) {
         throw asCommandError(error, this.#abort.signal);
@@ -235,8 +238,9 @@ export class Installs {
       try {
         const files = await removeGame(this.#tx(this.#o.gamesDir()), game);
         this.#o.log.info(`removed the ${files} downloaded files of ${game}`);
-        this.#o.events.emit("remove-finished", { game });
         await this.#o.changed(game);
+        claim.release();
+        this.#o.events.emit("remove-finished", { game });
         return { game };
       } catch (error) {
         throw asCommandError(error, this.#abort.signal);
