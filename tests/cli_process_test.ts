@@ -65,12 +65,12 @@ Deno.test({
       assertEquals(array!.code, "bad-request");
       assertMatch(String(missing!.message), /addr/);
       assertMatch(String(tooLong!.message), /longer than/);
-      // Later capabilities answer `unsupported`.
+      // A command that cannot be carried out answers with its reason.
       const refusal = await assertRejects(
         () => peer.command("install", { game: "Quake" }),
         HarnessError,
       );
-      assertEquals(refusal.record.code, "unsupported");
+      assertEquals(refusal.record.code, "not-downloaded");
       // Still alive and well; the missing games folder was created.
       const status = await peer.command("status");
       assertEquals(status.peerId, peer.peerId);
