@@ -10,7 +10,7 @@
  */
 import { join, resolve } from "node:path";
 import { type ArchiveLimits, findArchives } from "../../archive/mod.ts";
-import { CommandError } from "../../common/errors.ts";
+import { CommandError, errorMessage } from "../../common/errors.ts";
 import type { EventLog } from "../../common/events.ts";
 import type { Logger } from "../../common/log.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
@@ -25,7 +25,8 @@ import {
   writeRecord,
 } from "./records.ts";
 import { removeGame } from "./remove.ts";
-import { asCommandError, installGame, uninstallGame } from "./transaction.ts";
+import { settleFailed } from "./recover.ts";
+import { asCommandError, installGame, SwapError, uninstallGame } from "./transaction.ts";
 import { StallMeter } from "./stall.ts";
 
 export interface InstallsOptions {
@@ -166,6 +167,11 @@ export class Installs {
             });
           },
         });
+      } catch (error) {
+        // Past the extraction: put back as it was, or finish if the new tree stands already.
+        if (!(error instanceof SwapError)) throw error;
+        if ((await this.#settle(game)) !== "new") throw error;
+        result = { ...error.extracted, kept: [] };
       } finally {
         stall.stop();
       }
@@ -208,6 +214,14 @@ export class Installs {
     } finally {
       claim.release();
     }
+  }
+
+  /** Ends a failed install's intent now (recover.ts); how it ended, null when it could not. */
+  async #settle(game: string): Promise<string | null> {
+    return await settleFailed(this.#tx(this.#o.gamesDir()), game).catch((undo) => {
+      this.#o.log.error(`${game}: ${errorMessage(undo)}; it is finished at the next start`);
+      return null;
+    });
   }
 
   /** Deletes `local/` (everything in it); the downloaded files stay. */

@@ -56,3 +56,55 @@ Deno.test("a refused install answers its error and emits no install event", asyn
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("a step refused after the extraction puts the old version back, or finishes the new", async () => {
+  const { writeZip } = await import("../../../tests/fixtures/archives.ts");
+  const { readRecords } = await import("./records.ts");
+  const cases: [string, string][] = [["extracted", "1"], ["backed-up", "1"], ["promoted", "2"]];
+  for (const [point, ends] of cases) {
+    const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });
+    try {
+      const games = join(root, "games");
+      const game = join(games, "Doom");
+      await Deno.mkdir(game, { recursive: true });
+      const text = (s: string) => new TextEncoder().encode(s);
+      writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("1") }]);
+      let version = "1";
+      let fail = "";
+      const installs = new Installs({
+        gamesDir: () => games,
+        stateDir: join(root, "state"),
+        events: new EventLog(),
+        log: silentLogger,
+        operations: new Operations(),
+        downloadedVersion: () => version,
+        changed: () => Promise.resolve(),
+        settings: () => ({ playerName: "Ann", language: "english" }),
+        checkpoint: (p) => {
+          if (p === fail) throw new Deno.errors.Busy(`${p}: in use`);
+        },
+      });
+      await installs.load();
+      await installs.install("Doom");
+      await Deno.writeTextFile(join(game, "local", "save.dat"), "mine");
+      await Deno.remove(join(game, "a.zip"));
+      writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("2") }]);
+      version = "2";
+      fail = point;
+      if (ends === "1") {
+        const error = await assertRejects(() => installs.install("Doom"), CommandError);
+        assertEquals(error.code, "files-in-use", point);
+      } else await installs.install("Doom");
+      assertEquals(await Deno.readTextFile(join(game, "local", "v.txt")), ends, point);
+      assertEquals(await Deno.readTextFile(join(game, "local", "save.dat")), "mine", point);
+      assertEquals(
+        [...Deno.readDirSync(game)].map((e) => e.name).sort(),
+        ["a.zip", "local"],
+        point,
+      );
+      assertEquals((await readRecords(join(root, "state"))).get("Doom")?.version, ends, point);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  }
+});

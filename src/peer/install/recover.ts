@@ -9,6 +9,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { readJsonIfExists } from "../../common/atomic.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { isOwned } from "../../common/owned_dir.ts";
@@ -18,12 +19,14 @@ import {
   clearRecord,
   installDirs,
   type Intent,
+  intentPath,
+  parseIntent,
   readIntents,
   sameGamesDir,
   STAGING_DIR,
   writeRecord,
 } from "./records.ts";
-import { type Action, decide, type Decision } from "./recovery_table.ts";
+import { type Action, decide, type Decision, type Ending } from "./recovery_table.ts";
 import { removeFiles } from "./remove.ts";
 import { backupLocal, dropDir, present, promote, restore } from "./steps.ts";
 import { carryStep, recordStep, retireBackup, type TxContext } from "./transaction.ts";
@@ -73,6 +76,29 @@ export async function recoverInstalls(ctx: RecoverContext): Promise<Recovered[]>
     }
   }
   return done;
+}
+
+/**
+ * After an install failed past its extraction (a rename refused: a file in
+ * use, a permission): before the new tree took `local/`'s place, everything
+ * goes back as it was; after, the table finishes it. Null when no intent was left.
+ */
+export async function settleFailed(ctx: RecoverContext, game: string): Promise<Ending | null> {
+  const intent = parseIntent(
+    await readJsonIfExists(intentPath(ctx.stateDir, game)).catch(() => null),
+  );
+  if (!intent) return null;
+  const dirs = installDirs(intent.gamesDir, game);
+  const p = await present(dirs);
+  if (
+    intent.op === "install" && intent.step === "swapping" && p.staging && !(p.local && p.backup)
+  ) {
+    if (!p.local && p.backup) await restore(dirs);
+    await dropDir(dirs.staging);
+    await clearIntent(ctx.stateDir, game);
+    return "old";
+  }
+  return (await recoverOne(ctx, intent)).ends;
 }
 
 async function recoverOne(ctx: RecoverContext, intent: Intent): Promise<Decision> {

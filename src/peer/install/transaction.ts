@@ -138,12 +138,32 @@ export async function installGame(ctx: TxContext, run: InstallRun): Promise<Inst
     await clearIntent(ctx.stateDir, run.game);
     throw error;
   }
-  intent.step = "swapping";
-  intent.files = result.files;
-  await writeIntent(ctx.stateDir, intent);
-  await mark("extracted");
-  const kept = await finishInstall(ctx, dirs, intent, mark);
-  return { ...result, kept };
+  try {
+    intent.step = "swapping";
+    intent.files = result.files;
+    await writeIntent(ctx.stateDir, intent);
+    await mark("extracted");
+    return { ...result, kept: await finishInstall(ctx, dirs, intent, mark) };
+  } catch (error) {
+    throw new SwapError(error, result);
+  }
+}
+
+/**
+ * A step after the extraction failed (a rename refused: a file in use, a
+ * permission). The intent is left: the caller settles it (recover.ts
+ * `settleFailed`); `extracted` says what the extraction wrote.
+ */
+export class SwapError extends LanspreadError {
+  override name = "SwapError";
+  constructor(cause: unknown, readonly extracted: ExtractResult) {
+    const busy = cause instanceof Deno.errors.Busy;
+    super(
+      busy ? "files-in-use" : "io-error",
+      `cannot put the new version in place: ${errorMessage(cause)}`,
+      { cause },
+    );
+  }
 }
 
 /** From `swapping` on: swap, carry the user's files, record, clean. */
@@ -261,7 +281,13 @@ export async function uninstallGame(
     carried: [],
   });
   await mark("intent");
-  await backupLocal(dirs);
+  try {
+    await backupLocal(dirs);
+  } catch (error) {
+    // local/ could not move (a file in use): nothing changed.
+    if ((await present(dirs)).local) await clearIntent(ctx.stateDir, game);
+    throw error;
+  }
   await mark("backed-up");
   await clearRecord(ctx.stateDir, game);
   await mark("unrecorded");
@@ -276,6 +302,9 @@ export function asCommandError(error: unknown, signal: AbortSignal): CommandErro
   if (error instanceof LanspreadError) return new CommandError(error.code, error.message);
   if (/ENOSPC|No space left|os error 28/i.test(errorMessage(error))) {
     return new CommandError("disk-full", `no space left: ${errorMessage(error)}`);
+  }
+  if (error instanceof Deno.errors.Busy) {
+    return new CommandError("files-in-use", errorMessage(error));
   }
   const fileSystem = Object.values(Deno.errors).some((E) => error instanceof E);
   return new CommandError(fileSystem ? "io-error" : errorCode(error), errorMessage(error));
