@@ -35,7 +35,7 @@ async function copyTree(from: string, to: string): Promise<void> {
 
 Deno.test({
   name:
-    "kill -9 at every step of an install and of an update, then a restart, leaves the old or the new local/",
+    "kill -9 at every step of an install and of an update, and from outside mid-extraction, then a restart, leaves the old or the new local/",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
@@ -112,6 +112,46 @@ Deno.test({
           }
         });
       }
+      await t.step("update killed from outside while it extracts", async () => {
+        const root = tree.path("u-outside");
+        await copyTree(installed, root);
+        const gameDir = join(root, "games", "Game");
+        const next = await writeVersion(gameDir, 2);
+        // A big second archive, so that the kill lands while it is being written.
+        const big = { name: "data/big.pak", data: gameBytes(48_000_000, 99) };
+        writeZip(join(gameDir, "b.zip"), [
+          { name: `data/b2.pak`, data: gameBytes(1_000_000, 12) },
+          big,
+        ]);
+        const expected = sorted({ ...next, [big.name]: sha256(big.data), ...saved });
+        const options = {
+          name: "victim",
+          gamesDir: join(root, "games"),
+          stateDir: join(root, "state"),
+        };
+        const victim = await PeerProcess.start(options);
+        victim.command("install", { game: "Game" }, 30_000).catch(() => {});
+        await victim.waitEvent("install-progress", (e) => (e.doneBytes as number) > 0, 30_000);
+        victim.signal("SIGKILL");
+        await victim.exited;
+        const again = await PeerProcess.start(options);
+        try {
+          const after = await treeDigest(local(root));
+          const old = sorted({ ...v1, ...saved });
+          const ending = JSON.stringify(after) === JSON.stringify(old)
+            ? "old"
+            : JSON.stringify(after) === JSON.stringify(expected)
+            ? "new"
+            : null;
+          assert(ending !== null, `a mix: ${JSON.stringify(after)}`);
+          endings.push(`update@outside=${ending}`);
+          assert(!(await exists(join(gameDir, ".lanspread-install"))));
+          assert(!(await exists(join(gameDir, ".lanspread-backup"))));
+        } finally {
+          await again.shutdown();
+          await Deno.remove(root, { recursive: true }).catch(() => {});
+        }
+      });
       console.error(`endings: ${endings.join(" ")}`);
     } finally {
       await tree.cleanup();
