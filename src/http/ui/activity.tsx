@@ -32,6 +32,11 @@ export function kindOf(event: string): Exclude<Kind, "all"> | "progress" {
   return "downloads";
 }
 
+/** "1 file", "2 files". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** One sentence for an event; `name` turns ids into names. */
 export function describe(e: LoggedEvent, name: (id: string) => string): string {
   const d = e.data as Record<string, unknown>;
@@ -77,11 +82,13 @@ export function describe(e: LoggedEvent, name: (id: string) => string): string {
     case "download-source-dropped":
       return `${name(String(d.peerId))} dropped from ${game}: ${d.reason}`;
     case "install-begin":
-      return `Installing ${game} ${d.version} (${(d.archives as unknown[]).length} archives, ${
+      return `Installing ${game} ${d.version} (${
+        count((d.archives as unknown[]).length, "archive")
+      }, ${formatBytes(Number(d.bytes))})`;
+    case "install-finished":
+      return `${game} ${d.version} installed (${count(Number(d.files), "file")}, ${
         formatBytes(Number(d.bytes))
       })`;
-    case "install-finished":
-      return `${game} ${d.version} installed (${d.files} files, ${formatBytes(Number(d.bytes))})`;
     case "uninstall-finished":
       return `${game} uninstalled`;
     case "remove-finished":
