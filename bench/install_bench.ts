@@ -44,6 +44,13 @@ async function native(cmd: string, args: string[]): Promise<number | null> {
   }
 }
 
+/** Resident memory of `pid` now, in bytes (Linux), else null. */
+async function rss(pid: number): Promise<number | null> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
+  const kb = status.match(/VmRSS:\s+(\d+) kB/)?.[1];
+  return kb ? Number(kb) * 1024 : null;
+}
+
 /** Peak resident memory of `pid` in bytes (Linux), else null. */
 async function peakRss(pid: number): Promise<number | null> {
   try {
@@ -68,6 +75,7 @@ async function install(root: string, games: string) {
     await peer.waitEvent("library-hashed", () => true, 600_000);
     let longestRtt = 0;
     let installing = true;
+    const idle = await rss(peer.pid);
     // The peak from here on is the install's (the start and the hashing are not measured).
     await Deno.writeTextFile(`/proc/${peer.pid}/clear_refs`, "5").catch(() => {});
     const pinger = (async () => {
@@ -87,7 +95,7 @@ async function install(root: string, games: string) {
     console.error(
       `    (round: command ${seconds.toFixed(2)} s, install itself ${own.toFixed(2)} s)`,
     );
-    return { seconds, peak, stall, longestRtt };
+    return { seconds, peak, idle, stall, longestRtt };
   } finally {
     await peer.shutdown();
     await Deno.remove(join(root, "state"), { recursive: true }).catch(() => {});
@@ -153,9 +161,11 @@ export async function benchInstall(mib = 1024, only: string[] = []): Promise<voi
           (100 * base / r.seconds).toFixed(0)
         } % of native, target ≥ 70)`;
       const peak = r.peak === null ? "?" : (r.peak / 2 ** 20).toFixed(0);
+      const idle = r.idle === null ? "?" : (r.idle / 2 ** 20).toFixed(0);
       console.log(
         `  ${label.padEnd(12)} lanspread ${mb.toFixed(0)} MB/s beside ${baseText}; ` +
-          `peer's peak RSS ${peak} MiB (target ≤ 200); its longest event-loop stall ` +
+          `peer's peak RSS ${peak} MiB (target ≤ 200; ${idle} MiB before the install); ` +
+          `its longest event-loop stall ` +
           `${r.stall.toFixed(1)} ms (target ≤ 50), longest status round trip ${
             r.longestRtt.toFixed(0)
           } ms`,

@@ -257,7 +257,15 @@ Deno.test({
         10_000,
         "v2",
       );
+      const slipSince = peer.records.length;
       assertEquals(await refusedInstall(peer, "Slip"), "unsafe-archive");
+      const slipFailed = await peer.waitEvent(
+        "install-failed",
+        (e) => e.game === "Slip",
+        1_000,
+        slipSince,
+      );
+      assert(String(slipFailed.message).includes("escaped.txt"), "names the entry");
       assertEquals(await refusedInstall(peer, "Bomb"), "too-large");
       assertEquals(await refusedInstall(peer, "Locked"), "password-required");
       assertEquals(await refusedInstall(peer, "Cut"), "corrupt-archive");
