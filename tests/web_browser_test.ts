@@ -145,7 +145,9 @@ Deno.test({
           await doom.getByRole("progressbar").waitFor({ timeout: 10_000 });
           await screenshot(page, "library-downloading");
           // Download asks for the install too: the game goes on to Installing, then Installed.
-          const after = doom.getByText(/^(Downloaded|Installing|Installed)$/);
+          const after = doom.locator('[data-field="state"]', {
+            hasText: /^(Downloaded|Installing|Installed)$/,
+          });
           const downloaded = () => after.isVisible();
           const values = await barValues(page, "Doom", downloaded, 60_000);
           console.log(`  progress bar values seen: ${[...values].join(", ")}`);

@@ -139,6 +139,7 @@ export function fakeApi(options: FakeOptions = {}) {
       remove: (game) => Promise.resolve({ game }),
       play: (game) => Promise.resolve({ game, pid: 1 }),
       commands: () => ({ playable: true, hasServer: false }),
+      progress: () => null,
     },
     downloads: {
       views: () => downloads,

@@ -204,3 +204,36 @@ Deno.test("assets are served from the module graph with long cache lifetimes", a
   assertStringIncludes(await js.text(), 'new EventSource("/api/v1/events?since="');
   assertEquals((await get(app, ASSET_PATHS.css)).status, 200);
 });
+
+Deno.test("a game that installs reads Installing with its bar, its speed and the archive", async () => {
+  const app = createApp({
+    api: fakeApi({
+      over: {
+        operations: { current: (g) => g === "Doom" ? "install" : null, running: () => [] },
+        installs: {
+          install: (game) => Promise.resolve({ game, version: "1", files: 1, bytes: 1 }),
+          uninstall: (game) => Promise.resolve({ game }),
+          remove: (game) => Promise.resolve({ game }),
+          play: (game) => Promise.resolve({ game, pid: 1 }),
+          commands: () => undefined,
+          progress: (game) =>
+            game === "Doom"
+              ? {
+                doneBytes: 300,
+                totalBytes: 1_000,
+                bytesPerSecond: 2_000_000,
+                archive: "doom.zip",
+              }
+              : null,
+        },
+      },
+    }).api,
+    token: null,
+  });
+  for (const path of ["/", "/games/Doom"]) {
+    const text = await page(app, path);
+    assertMatch(text, /data-field="state">Installing</, path);
+    assertMatch(text, /<progress max="100" value="30" aria-label="Doom install progress">/, path);
+    assertStringIncludes(text, 'data-field="archive">doom.zip<');
+  }
+});

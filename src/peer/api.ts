@@ -24,6 +24,7 @@ import type {
   DownloadView,
   GameDetail,
   GameRow,
+  InstallView,
   Operation,
   PeerRow,
   Settings,
@@ -79,6 +80,8 @@ export interface ApiParts {
     play(game: string, options: { server: boolean }): Promise<Started>;
     /** Whether an installed game has a start and a server command (undefined: not known yet). */
     commands(game: string): { playable: boolean; hasServer: boolean } | undefined;
+    /** A running install's progress, or null. */
+    progress(game: string): InstallView | null;
   };
   settings: {
     get(): Settings;
@@ -142,6 +145,10 @@ export class PeerApi {
       const commands = row.installed ? this.#p.installs.commands(row.id) : undefined;
       row.playable = commands?.playable ?? false;
       row.hasServer = commands?.hasServer ?? false;
+      const install = row.operation === "install" || row.operation === "update"
+        ? this.#p.installs.progress(row.id)
+        : null;
+      if (install) row.install = install;
     }
     return rows;
   }

@@ -77,6 +77,7 @@ function fake(over: Partial<ApiParts> = {}) {
       remove: (game) => Promise.resolve({ game }),
       play: (game) => Promise.resolve({ game, pid: 1 }),
       commands: () => ({ playable: true, hasServer: false }),
+      progress: () => null,
     },
     downloads: {
       views: () => [],

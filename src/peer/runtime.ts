@@ -189,6 +189,7 @@ export class Runtime {
         remove: (game) => this.#installs.remove(game),
         play: (game, options) => this.#installs.play(game, options),
         commands: (game) => this.#installs.commands(game),
+        progress: (game) => this.#installs.progress(game),
       },
       downloads: {
         views: () => this.#downloads.views(),

@@ -51,6 +51,17 @@ export interface GameRow {
   playable?: boolean;
   /** The game has a server start command. */
   hasServer?: boolean;
+  /** While it installs or updates: how far the extraction is. */
+  install?: InstallView;
+}
+
+/** An install's progress (the last `install-progress`). */
+export interface InstallView {
+  doneBytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  /** The archive being extracted. */
+  archive: string;
 }
 
 /** One peer's offer of a game (game detail). */

@@ -176,14 +176,16 @@ function onProgress(r) {
     };
     set("pct", pct + "%");
     set("speed", formatBytes(r.bytesPerSecond) + "/s");
-    set("eta", formatEta(r.etaSeconds) + " left");
-    set("sources", r.activePeers + " sources");
+    // A download names its time left and sources, an install its archive.
+    if ("etaSeconds" in r) set("eta", formatEta(r.etaSeconds) + " left");
+    if ("activePeers" in r) set("sources", r.activePeers + " sources");
+    if ("archive" in r) set("archive", r.archive);
   }
 }
 
 function onEvent(record) {
   const name = record.event;
-  if (name === "download-progress") onProgress(record);
+  if (name === "download-progress" || name === "install-progress") onProgress(record);
   const say = MILESTONES[name];
   if (say) announce(say(record, record.game ? nameOf(record.game) : ""));
   const kind = kindOf(name);

@@ -8,7 +8,7 @@
 import type { FC } from "hono/jsx";
 import type { DownloadView, GameDetail } from "../../peer/views.ts";
 import { formatBytes, formatSpeed } from "./format.ts";
-import { ActionButton, Cover, Progress, Sparkline } from "./parts.tsx";
+import { ActionButton, Cover, InstallProgress, Progress, Sparkline } from "./parts.tsx";
 import { type Abilities, gameState, hasUpdate, primaryAction } from "./state.ts";
 
 /** Files listed on the page; the rest are counted. */
@@ -152,6 +152,12 @@ export const GameView: FC<{ g: GameDetail; gamesDir: string; can: Abilities }> =
           {g.download
             ? <DownloadPanel d={g.download} name={g.name} />
             : <Progress name={g.name} d={null} game={g.id} />}
+        </section>
+      )}
+      {(g.operation === "install" || g.operation === "update") && (
+        <section aria-labelledby="install-title">
+          <h2 id="install-title">{g.operation === "update" ? "Update" : "Install"}</h2>
+          <InstallProgress g={g} />
         </section>
       )}
       <section aria-labelledby="offers-title">

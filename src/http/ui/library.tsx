@@ -8,7 +8,7 @@
 import type { FC } from "hono/jsx";
 import type { DownloadView, GameRow } from "../../peer/views.ts";
 import { formatBytes } from "./format.ts";
-import { ActionButton, Cover, Progress } from "./parts.tsx";
+import { ActionButton, Cover, InstallProgress, Progress } from "./parts.tsx";
 import {
   type Abilities,
   type Filter,
@@ -84,6 +84,7 @@ export const Card: FC<{ g: GameRow; d: DownloadView | null; can: Abilities }> = 
           {hasUpdate(g) && <span class="update">{`update: v${g.latestVersion}`}</span>}
         </p>
         {g.operation === "download" && <Progress name={g.name} d={d} game={g.id} />}
+        {(g.operation === "install" || g.operation === "update") && <InstallProgress g={g} />}
         {action && <ActionButton game={g} action={action} keyName="primary" />}
       </div>
     </article>

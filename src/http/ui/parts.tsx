@@ -66,6 +66,26 @@ export const Progress: FC<{ name: string; d: DownloadView | null; game: string }
   );
 };
 
+/** The bar of an install or update (live-updated in place by `install-progress`). */
+export const InstallProgress: FC<{ g: GameRow }> = ({ g }) => {
+  const p = g.install;
+  const pct = p ? percent(p.doneBytes, p.totalBytes) : 0;
+  return (
+    <div class="progress" data-progress={g.id}>
+      <p class="phase">
+        <span data-field="phase">{g.operation === "update" ? "Updating" : "Installing"}</span>{" "}
+        <span data-field="pct">{`${pct}%`}</span>
+      </p>
+      <progress max={100} value={pct} aria-label={`${g.name} install progress`}></progress>
+      <p class="rate">
+        <span data-field="speed">{formatSpeed(p?.bytesPerSecond ?? 0)}</span>
+        {" · "}
+        <span data-field="archive">{p?.archive ?? ""}</span>
+      </p>
+    </div>
+  );
+};
+
 /** A button that posts an action for a game; `confirm` asks first. */
 export const ActionButton: FC<{
   game: GameRow;

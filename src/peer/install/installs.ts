@@ -50,6 +50,14 @@ export interface InstallsOptions {
   checkpoint?: (point: string) => void | Promise<void>;
 }
 
+/** An install's progress, as `install-progress` reports it. */
+export interface InstallProgress {
+  doneBytes: number;
+  totalBytes: number;
+  bytesPerSecond: number;
+  archive: string;
+}
+
 /** `play`: the started process. */
 export interface Started {
   game: string;
@@ -70,6 +78,7 @@ export class Installs {
   #abort = new AbortController();
   #running = new Set<Promise<unknown>>();
   #commands = new CommandCache();
+  #progress = new Map<string, InstallProgress>();
 
   constructor(options: InstallsOptions) {
     this.#o = options;
@@ -91,6 +100,11 @@ export class Installs {
 
   installedVersion(game: string): string | null {
     return this.record(game)?.version ?? null;
+  }
+
+  /** The running install's progress of `game` (its last `install-progress`), or null. */
+  progress(game: string): InstallProgress | null {
+    return this.#progress.get(game) ?? null;
   }
 
   /** Whether the installed game has a start and a server command (cached; refreshed on change). */
@@ -158,13 +172,14 @@ export class Installs {
           progressIntervalMs: this.#o.progressIntervalMs ?? 500,
           onProgress: (p) => {
             const seconds = (performance.now() - started) / 1000;
-            events.emit("install-progress", {
-              game,
+            const progress = {
               doneBytes: p.doneBytes,
               totalBytes: p.totalBytes,
               bytesPerSecond: seconds > 0 ? Math.round(p.doneBytes / seconds) : 0,
               archive: p.archive,
-            });
+            };
+            this.#progress.set(game, progress);
+            events.emit("install-progress", { game, ...progress });
           },
         });
       } catch (error) {
@@ -212,6 +227,7 @@ export class Installs {
       }
       throw failure;
     } finally {
+      this.#progress.delete(game);
       claim.release();
     }
   }
