@@ -16,7 +16,7 @@ import type { Logger } from "../../common/log.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import { isGameId } from "../library/mod.ts";
 import { type Claim, describe, type Operations } from "../../common/operations.ts";
-import { CommandCache, findCommand, firstPlay, launch } from "./play.ts";
+import { CommandCache, startGame } from "./play.ts";
 import {
   installDirs,
   type InstallRecord,
@@ -286,31 +286,23 @@ export class Installs {
    */
   async play(game: string, options: { server: boolean }): Promise<Started> {
     if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
-    const gameDir = join(this.#o.gamesDir(), game);
-    const dirs = installDirs(this.#o.gamesDir(), game);
-    if (!(await lstatOrNull(dirs.local))?.isDirectory) {
-      throw new CommandError("not-installed", `${game} is not installed`);
-    }
     const running = this.#o.operations.current(game);
     if (running) {
       throw new CommandError("busy", `${game}: ${describe(running)} is running; play it after`);
     }
-    const kind = options.server ? "server" : "start";
-    const script = await findCommand(gameDir, kind);
-    if (!script) {
-      throw new CommandError(
-        "not-found",
-        `${game} has no ${options.server ? "server " : ""}start command`,
-      );
-    }
     const record = this.record(game);
+    const child = await startGame({
+      gameDir: join(this.#o.gamesDir(), game),
+      server: options.server,
+      // The first play after an install stamps names and runs setup; then it is recorded.
+      firstPlay: record && !record.played ? this.#o.settings() : null,
+      log: this.#o.log.child(game),
+    });
     if (record && !record.played) {
-      await firstPlay(gameDir, this.#o.settings(), this.#o.log.child(game));
       const played = { ...record, played: true };
       await writeRecord(this.#o.stateDir, played);
       this.#records.set(game, played);
     }
-    const child = launch(script);
     const pid = child.pid;
     this.#o.events.emit("game-started", { game, pid, server: options.server });
     child.status.then((status) => {

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { CommandError } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import { wirePathError } from "../library/mod.ts";
@@ -124,4 +125,30 @@ export class CommandCache {
   forget(gameDir: string): void {
     this.#known.delete(gameDir);
   }
+}
+
+/**
+ * Starts the game in `gameDir` (or its server), detached; with `firstPlay`,
+ * stamps the player name and language and runs `setup` first. Throws
+ * `not-installed` or `not-found` (no such command).
+ */
+export async function startGame(options: {
+  gameDir: string;
+  server: boolean;
+  firstPlay: { playerName: string; language: string } | null;
+  log: Logger;
+}): Promise<Deno.ChildProcess> {
+  const { gameDir, server } = options;
+  if (!(await lstatOrNull(join(gameDir, "local")))?.isDirectory) {
+    throw new CommandError("not-installed", `${basename(gameDir)} is not installed`);
+  }
+  const script = await findCommand(gameDir, server ? "server" : "start");
+  if (!script) {
+    throw new CommandError(
+      "not-found",
+      `${gameDir} has no ${server ? "server " : ""}start command`,
+    );
+  }
+  if (options.firstPlay) await firstPlay(gameDir, options.firstPlay, options.log);
+  return launch(script);
 }
