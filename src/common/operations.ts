@@ -41,8 +41,8 @@ export class Operations {
       .map(([game, r]) => ({ game, operation: r.operation }));
   }
 
-  /** Claims `game` for `operation`; throws CommandError `busy` naming the running one. */
-  claim(game: string, operation: Operation): Claim {
+  /** Throws CommandError `busy` naming the operation running on `game`, if any. */
+  assertFree(game: string): void {
     const running = this.#running.get(game);
     if (running) {
       throw new CommandError(
@@ -50,6 +50,11 @@ export class Operations {
         `${game}: ${describe(running.operation)} is running; try again when it has finished`,
       );
     }
+  }
+
+  /** Claims `game` for `operation`; throws CommandError `busy` naming the running one. */
+  claim(game: string, operation: Operation): Claim {
+    this.assertFree(game);
     const token = {};
     const state = { operation, token };
     this.#running.set(game, state);

@@ -119,9 +119,9 @@ export class Downloads {
     options: { install: boolean },
   ): Promise<{ sources: string[]; version: string }> {
     if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
-    if (this.#stopping) throw new CommandError("shutting-down", "shutting down");
     if (this.#active.has(game)) throw new CommandError("busy", `${game} is already downloading`);
-    if (this.#ops.current(game)) this.#ops.claim(game, "download"); // throws busy, naming it
+    if (this.#stopping) throw new CommandError("shutting-down", "shutting down");
+    this.#ops.assertFree(game); // an install, uninstall or removal runs: busy, naming it
     const latest = latestOffers(this.#o.peers.offers(game));
     if (!latest) throw new CommandError("not-found", `no connected peer offers ${game}`);
     const local = this.#o.localVersion(game);
