@@ -55,11 +55,24 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** A counting semaphore: at most `size` holders; the others wait in order. */
 export class Slots {
+  #size: number;
+  /** Free slots; negative after a shrink, until enough holders give theirs back. */
   #free: number;
   #waiting: (() => void)[] = [];
 
   constructor(size: number) {
+    this.#size = size;
     this.#free = size;
+  }
+
+  /** Changes the number of slots: more wake waiters at once, fewer take effect as holders leave. */
+  resize(size: number): void {
+    this.#free += size - this.#size;
+    this.#size = size;
+    while (this.#free > 0 && this.#waiting.length > 0) {
+      this.#free--;
+      this.#waiting.shift()!();
+    }
   }
 
   /** Waits for a slot; resolves with the function that gives it back (call it once). */
@@ -70,7 +83,7 @@ export class Slots {
     return () => {
       if (given) return;
       given = true;
-      const next = this.#waiting.shift();
+      const next = this.#free >= 0 ? this.#waiting.shift() : undefined;
       if (next) next();
       else this.#free++;
     };

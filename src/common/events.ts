@@ -73,6 +73,8 @@ export interface EventMap {
     operation: Operation | null;
   };
   "service-error": { service: string; message: string };
+  /** Settings changed (harness `settings`, HTTP `PATCH settings`); names the ones that did. */
+  "settings-changed": { changed: string[] };
   "runtime-failed": { component: string; message: string };
 }
 
@@ -167,4 +169,12 @@ export class EventLog {
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+/**
+ * An event as the JSONL harness and the HTTP API write it: its name, its
+ * sequence number, its time and its fields (README, "JSONL harness").
+ */
+export function eventRecord(entry: LoggedEvent): Record<string, unknown> {
+  return { type: "event", event: entry.event, seq: entry.id, time: entry.time, ...entry.data };
 }

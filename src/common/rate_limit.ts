@@ -43,13 +43,22 @@ export class RateGate {
   #bucket: TokenBucket | null;
   #now: () => number;
 
-  /** `megabytesPerSecond` 0 or undefined means unlimited. */
-  constructor(megabytesPerSecond: number | undefined, now: () => number = Date.now) {
+  /** `megabytesPerSecond` 0, null or undefined means unlimited. */
+  constructor(megabytesPerSecond: number | null | undefined, now: () => number = Date.now) {
     this.#now = now;
+    this.#bucket = null;
+    this.setRate(megabytesPerSecond);
+  }
+
+  /** Changes the cap from now on (0, null or undefined lifts it). */
+  setRate(megabytesPerSecond: number | null | undefined): void {
     // A quarter second of burst: a cap should hold over short spans too.
     const rate = (megabytesPerSecond ?? 0) * 1e6;
     this.#bucket = rate
-      ? new TokenBucket({ bytesPerSecond: rate, burstBytes: Math.max(65_536, rate / 4) }, now())
+      ? new TokenBucket(
+        { bytesPerSecond: rate, burstBytes: Math.max(65_536, rate / 4) },
+        this.#now(),
+      )
       : null;
   }
 

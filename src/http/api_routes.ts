@@ -9,7 +9,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
 import { isGameId } from "../peer/library/mod.ts";
-import { SettingsPatch } from "../peer/harness.ts";
+import { SettingsPatch } from "../peer/settings.ts";
 import type { PeerApi } from "../peer/api.ts";
 import { jsonBody } from "./_body.ts";
 import type { AppDeps } from "./deps.ts";

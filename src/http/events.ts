@@ -17,7 +17,7 @@
  */
 import type { Context } from "hono";
 import type { EventLog, LoggedEvent } from "../common/events.ts";
-import { eventRecord } from "../peer/harness.ts";
+import { eventRecord } from "../common/events.ts";
 import type { PeerApi } from "../peer/api.ts";
 import { HttpError } from "./status.ts";
 

@@ -87,6 +87,12 @@ export class Discovery {
     return this.#core?.responder.label ?? this.#label;
   }
 
+  /** Our name from the next run on (the caller restarts the service to announce it). */
+  setName(name: string): void {
+    this.#options = { ...this.#options, name };
+    this.#label = instanceLabel(name);
+  }
+
   /** Publishes a new library revision (TXT re-announced). */
   setRevision(rev: number): void {
     this.#rev = rev;

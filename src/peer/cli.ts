@@ -12,6 +12,7 @@ import { DEFAULT_PARTY_KEY } from "../trust/party.ts";
 import { LOG_LEVELS, type LogLevel } from "../common/log.ts";
 import { parseAddr } from "./sync/peer_table.ts";
 import type { RuntimeOptions } from "./runtime.ts";
+import type { SettingName } from "./settings.ts";
 import { errorMessage } from "../common/errors.ts";
 
 /** The default port of the web page (DESIGN: the HTTP API comes with it). */
@@ -27,7 +28,7 @@ export interface CliOptions extends
       "gamesDir" | "stateDir" | "name" | "host" | "port" | "partyKey" | "connect" | "mdns"
     >
   >,
-  Pick<RuntimeOptions, "uploadLimit" | "downloadLimit" | "uploadsPerPeer"> {
+  Pick<RuntimeOptions, "uploadLimit" | "downloadLimit" | "uploadsPerPeer" | "explicitSettings"> {
   /** True when the party key is the built-in open one. */
   openParty: boolean;
   web: boolean;
@@ -222,8 +223,19 @@ function build(values: Record<string, unknown>, ctx: CliContext): CliOptions {
     uploadLimit: rate("upload-limit", str("upload-limit")),
     downloadLimit: rate("download-limit", str("download-limit")),
     uploadsPerPeer: count("uploads-per-peer", str("uploads-per-peer"), 8, 1000),
+    // A flag given wins over what the user stored with `settings` (README, "Flags").
+    explicitSettings: SETTING_FLAGS.filter(([flag]) => values[flag] !== undefined)
+      .map(([, setting]) => setting),
   };
 }
+
+/** Flags that set a run-time setting too. */
+const SETTING_FLAGS: [string, SettingName][] = [
+  ["name", "name"],
+  ["upload-limit", "uploadLimit"],
+  ["download-limit", "downloadLimit"],
+  ["uploads-per-peer", "uploadsPerPeer"],
+];
 
 /** The folder portable defaults live in: beside a compiled executable, else the cwd. */
 export function homeDir(): string {

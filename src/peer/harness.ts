@@ -7,13 +7,11 @@
  * @module
  */
 import { z } from "zod";
-import type { LoggedEvent } from "../common/events.ts";
+import { eventRecord } from "../common/events.ts";
 import { type Logger } from "../common/log.ts";
 import { errorCode, errorMessage } from "../common/errors.ts";
 import type { PeerApi } from "./api.ts";
-
-// deno-lint-ignore no-control-regex
-const NO_CONTROL = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+import { SettingsPatch } from "./settings.ts";
 
 /** Longest accepted command line; longer ones are refused, not buffered. */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -21,18 +19,6 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 export const TOO_LONG_LINE = "\u0000too long";
 
 const Id = z.union([z.string().max(200), z.number()]).optional();
-/** Speeds in MB/s as the CLI takes them; null lifts a cap. */
-const Rate = z.number().positive().max(100_000).nullable();
-/** The fields a `settings` command (or `PATCH settings`) may change. */
-export const SettingsPatch = z.object({
-  name: z.string().trim().min(1).max(64).regex(NO_CONTROL, "no control characters").optional(),
-  playerName: z.string().trim().min(1).max(64).regex(NO_CONTROL, "no control characters")
-    .optional(),
-  language: z.string().trim().min(1).max(32).regex(/^[A-Za-z_-]+$/, "letters only").optional(),
-  uploadLimit: Rate.optional(),
-  downloadLimit: Rate.optional(),
-  uploadsPerPeer: z.number().int().min(1).max(1000).optional(),
-});
 const Command = z.discriminatedUnion("cmd", [
   z.object({ cmd: z.literal("status"), id: Id }),
   z.object({ cmd: z.literal("list-peers"), id: Id }),
@@ -75,11 +61,6 @@ export interface HarnessOptions {
   lines: AsyncIterable<string>;
   write: (record: HarnessRecord) => void;
   log: Logger;
-}
-
-/** The record of an event: its name, its sequence number and its fields. */
-export function eventRecord(entry: LoggedEvent): HarnessRecord {
-  return { type: "event", event: entry.event, seq: entry.id, time: entry.time, ...entry.data };
 }
 
 /**

@@ -26,6 +26,7 @@ import { CommandError } from "../common/errors.ts";
 import { PeerApi } from "./api.ts";
 import { Covers } from "./cover.ts";
 import type { Settings } from "./views.ts";
+import { type SettingName, SettingsPatch, SettingsStore } from "./settings.ts";
 import { Downloads } from "./download/downloads.ts";
 import { Discovery } from "../mdns/mod.ts";
 import { recoverCommits } from "./download/commit.ts";
@@ -64,6 +65,8 @@ export interface RuntimeOptions {
   mdns?: boolean;
   /** Waits between commit attempts while a file is in use (tests). */
   commitRetryMs?: number[];
+  /** Settings whose flag was given on the command line: they win over stored ones. */
+  explicitSettings?: SettingName[];
   /** Tests: called at each named point of an install (they kill the process there). */
   installCheckpoint?: (point: string) => void | Promise<void>;
 }
@@ -80,12 +83,14 @@ interface Parts {
   downloads: Downloads;
   installs: Installs;
   operations: Operations;
+  settings: SettingsStore;
+  uploadGate: RateGate;
+  downloadGate: RateGate;
 }
 
 export class Runtime {
   readonly events: EventLog;
   readonly peerId: string;
-  readonly name: string;
   readonly protocolVersion: number;
   /** The operations users ask for (harness, HTTP API). */
   readonly api: PeerApi;
@@ -107,7 +112,9 @@ export class Runtime {
   #log: Logger;
   #party: string;
   #failed = false;
-  #settings: Settings;
+  #settings: SettingsStore;
+  #uploadGate: RateGate;
+  #downloadGate: RateGate;
   #stopping: Promise<void> | null = null;
   #resolveFinished!: (value: { failed: boolean }) => void;
   /** Services built on the API by main.ts (the web page), shown in status by name. */
@@ -116,7 +123,6 @@ export class Runtime {
   private constructor(options: RuntimeOptions, parts: Parts) {
     this.events = parts.events;
     this.peerId = parts.peerId;
-    this.name = options.name;
     this.protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
     this.#transport = parts.transport;
     this.#library = parts.library;
@@ -126,14 +132,9 @@ export class Runtime {
     this.#operations = parts.operations;
     this.#party = parts.party;
     this.#log = options.log;
-    this.#settings = {
-      name: options.name,
-      playerName: options.name,
-      language: "english",
-      uploadLimit: options.uploadLimit ?? null,
-      downloadLimit: options.downloadLimit ?? null,
-      uploadsPerPeer: options.uploadsPerPeer ?? 8,
-    };
+    this.#settings = parts.settings;
+    this.#uploadGate = parts.uploadGate;
+    this.#downloadGate = parts.downloadGate;
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     this.#supervisor = new Supervisor({
       events: parts.events,
@@ -198,11 +199,36 @@ export class Runtime {
       },
       covers: this.#covers(),
       settings: {
-        get: () => ({ ...this.#settings }),
-        update: () =>
-          Promise.reject(new CommandError("unsupported", "changing settings is not supported yet")),
+        get: () => this.#settings.get(),
+        update: (patch) => this.#updateSettings(patch),
       },
     });
+  }
+
+  /** Our name, as peers see it. */
+  get name(): string {
+    return this.#settings.get().name;
+  }
+
+  /** Stores a settings change and puts it in force at once. */
+  async #updateSettings(patch: SettingsPatch): Promise<Settings> {
+    const { settings, changed } = await this.#settings.update(patch);
+    for (const key of changed) {
+      if (key === "uploadLimit") this.#uploadGate.setRate(settings.uploadLimit);
+      if (key === "downloadLimit") this.#downloadGate.setRate(settings.downloadLimit);
+      if (key === "uploadsPerPeer") this.#manager.setUploadsPerPeer(settings.uploadsPerPeer);
+      if (key === "name") {
+        this.#manager.rename(settings.name);
+        // mDNS announces the new name after probing it anew, as at a start.
+        this.#discovery?.setName(settings.name);
+        if (this.#discovery) this.#supervisor.restart("discovery");
+      }
+    }
+    if (changed.length > 0) {
+      this.#log.info(`settings changed: ${changed.join(", ")}`);
+      this.events.emit("settings-changed", { changed });
+    }
+    return settings;
   }
 
   /** Cover images for the page: from our folder, else from a peer offering the game. */
@@ -255,6 +281,22 @@ export class Runtime {
       gamesDir: options.gamesDir,
       log: options.log.child("install"),
     });
+    const settings = await SettingsStore.load({
+      stateDir: options.stateDir,
+      defaults: {
+        name: options.name,
+        playerName: options.name,
+        language: "english",
+        uploadLimit: options.uploadLimit ?? null,
+        downloadLimit: options.downloadLimit ?? null,
+        uploadsPerPeer: options.uploadsPerPeer ?? 8,
+      },
+      explicit: new Set(options.explicitSettings ?? []),
+      log: options.log,
+    });
+    const chosen = settings.get();
+    const uploadGate = new RateGate(chosen.uploadLimit);
+    const downloadGate = new RateGate(chosen.downloadLimit);
     const operations = new Operations(events);
     let installs: Installs | null = null;
     const library = new Library({
@@ -264,7 +306,6 @@ export class Runtime {
       events,
       installedVersion: (game) => installs?.installedVersion(game) ?? null,
     });
-    const late = { api: null as PeerApi | null }; // settings are the API's, built below
     installs = new Installs({
       gamesDir: () => library.gamesDir,
       stateDir: options.stateDir,
@@ -274,7 +315,7 @@ export class Runtime {
       downloadedVersion: (game) =>
         library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
       changed: () => library.rescan(),
-      settings: () => late.api?.settings() ?? { playerName: options.name, language: "english" },
+      settings: () => settings.get(),
       checkpoint: options.installCheckpoint,
     });
     await installs.load();
@@ -282,7 +323,7 @@ export class Runtime {
     const manager = new PeerManager({
       local: {
         peerId: identity.peerId,
-        name: options.name,
+        name: chosen.name,
         addr: advertised,
         protocolVersion: version,
         party,
@@ -292,8 +333,8 @@ export class Runtime {
       library,
       events,
       log: options.log.child("peers"),
-      uploadGate: new RateGate(options.uploadLimit),
-      uploadsPerPeer: options.uploadsPerPeer,
+      uploadGate,
+      uploadsPerPeer: chosen.uploadsPerPeer,
     });
     const downloads = new Downloads({
       gamesDir: () => library.gamesDir,
@@ -301,7 +342,7 @@ export class Runtime {
       peers: peerSourceOf(manager, events),
       events,
       log: options.log.child("download"),
-      gate: new RateGate(options.downloadLimit),
+      gate: downloadGate,
       localVersion: (game) =>
         library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
       onCommitted: (manifest) => library.adoptManifest(manifest),
@@ -326,14 +367,16 @@ export class Runtime {
       downloads,
       installs,
       operations,
+      settings,
+      uploadGate,
+      downloadGate,
     });
-    late.api = runtime.api;
     // The first scan completes before any hello, so peers get a real snapshot at once.
     runtime.#startLibrary();
     await library.ready;
     events.emit("local-peer-ready", { peerId: identity.peerId, addr: runtime.addr });
     options.log.info(
-      `peer ${options.name} (${identity.peerId}) listening on ${runtime.addr}, party ${party.fingerprint}`,
+      `peer ${chosen.name} (${identity.peerId}) listening on ${runtime.addr}, party ${party.fingerprint}`,
     );
     runtime.#startPeers(targets);
     if (options.mdns) runtime.#startDiscovery(options.log.child("mdns"));

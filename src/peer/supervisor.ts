@@ -39,6 +39,8 @@ export class Supervisor {
   #o: SupervisorOptions;
   #status = new Map<string, ServiceStatus>();
   #tasks = new Set<Promise<void>>();
+  /** The current run of each service, aborted by `restart`. */
+  #runs = new Map<string, AbortController>();
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -51,6 +53,11 @@ export class Supervisor {
     const run = this.#supervise(name, policy, signal, task, status);
     this.#tasks.add(run);
     run.finally(() => this.#tasks.delete(run));
+  }
+
+  /** Ends the current run of a service and starts it again at once (not a failure). */
+  restart(name: string): void {
+    this.#runs.get(name)?.abort(new Error("restart"));
   }
 
   /** Records an error of a service that reports rather than throws. */
@@ -77,12 +84,16 @@ export class Supervisor {
   ): Promise<void> {
     while (!signal.aborted) {
       status.state = "running";
+      const run = new AbortController();
+      this.#runs.set(name, run);
       try {
-        await task(signal);
+        await task(AbortSignal.any([signal, run.signal]));
         if (signal.aborted) break;
+        if (run.signal.aborted) continue; // restarted on purpose
         throw new Error("stopped unexpectedly");
       } catch (error) {
         if (signal.aborted) break;
+        if (run.signal.aborted) continue;
         const message = errorMessage(error);
         status.lastError = message;
         this.#o.log.error(`${name} failed: ${message}`);

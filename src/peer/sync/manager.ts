@@ -97,6 +97,17 @@ export class PeerManager {
     return this.#o.local;
   }
 
+  /** How many block answers go to one peer at once, from now on, for every peer. */
+  setUploadsPerPeer(slots: number): void {
+    this.#o.uploadsPerPeer = slots;
+    for (const record of this.#peers.values()) record.uploads?.resize(slots);
+  }
+
+  /** Our name in every hello from now on (peers already connected learn it when they reconnect). */
+  rename(name: string): void {
+    this.#o.local.name = name;
+  }
+
   /** Peers as the harness lists them (peers that left are not listed). */
   peers(): PeerView[] {
     return [...this.#peers.values()].map(viewOf).sort((a, b) => a.peerId < b.peerId ? -1 : 1);
