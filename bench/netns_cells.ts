@@ -1,0 +1,282 @@
+/**
+ * The cells of the namespace bench (see netns_download_bench.ts). Node 0 of
+ * the testbed downloads; nodes 1..5 may seed, each with its own egress cap.
+ * A cell repeats its runs `repeat` times, alternating which of lanspread and
+ * Syncthing goes first, and reports medians with their range.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { TestNode } from "../tests/netns.ts";
+import type { Tree } from "../tests/fixtures.ts";
+import { writeBigFile } from "./peer_bench.ts";
+import { capLink, iperf, machineCpu } from "./netns_links.ts";
+import { lanspreadDownload, type LanspreadRun, startSeeds, stopSeeds } from "./lanspread_run.ts";
+import { SyncthingPair } from "./syncthing.ts";
+import { type CellTable, one, pct, Samples, times } from "./netns_figures.ts";
+
+export const GAME = "Bench";
+const GB = 1e9;
+const Gbit = 1e9;
+const Mbit = 1e6;
+
+/** What every cell gets. */
+export interface CellContext {
+  t: Tree;
+  target: TestNode;
+  sources: TestNode[];
+  repeat: number;
+  /** Sizes are divided by this (a quick smoke run). */
+  shrink: number;
+  /** Fixtures made so far in this bench run, by shape. */
+  fixtures: Map<string, Promise<Fixture>>;
+}
+
+/** A game on disk: its folder (with version.ini), Syncthing's copy (without), its size. */
+export interface Fixture {
+  gameDir: string;
+  syncDir: string;
+  bytes: number;
+  files: number;
+}
+
+/** A fixture made once per bench: one big file, or `files` small ones (hard-linked copies). */
+function fixture(ctx: CellContext, files: number, size: number): Promise<Fixture> {
+  const key = `${files}x${size}`;
+  if (!ctx.fixtures.has(key)) ctx.fixtures.set(key, makeFixture(ctx.t, key, files, size));
+  return ctx.fixtures.get(key)!;
+}
+
+async function makeFixture(t: Tree, key: string, files: number, size: number): Promise<Fixture> {
+  const gameDir = t.path(`fx-${key}`, GAME);
+  await Deno.mkdir(gameDir, { recursive: true });
+  if (files === 1) await writeBigFile(join(gameDir, "big.bin"), size);
+  const bytes = new Uint8Array(size);
+  for (let i = 0; files > 1 && i < files; i++) {
+    const sub = join(gameDir, `d${Math.floor(i / 500)}`);
+    if (i % 500 === 0) await Deno.mkdir(sub, { recursive: true });
+    crypto.getRandomValues(bytes.subarray(0, 65536)); // every file differs
+    await Deno.writeFile(join(sub, `f${i}.dat`), bytes);
+  }
+  // Syncthing shares the same inodes, without lanspread's version.ini.
+  const syncDir = t.path(`st-${key}`);
+  const cp = await new Deno.Command("cp", { args: ["-al", gameDir, syncDir] }).output();
+  if (!cp.success) throw new Error(`cp -al: ${new TextDecoder().decode(cp.stderr)}`);
+  await Deno.writeTextFile(join(gameDir, "version.ini"), "1");
+  return { gameDir, syncDir, bytes: files * size, files };
+}
+
+/** Average machine load during `fn`: busy cores and softirq, in cores. */
+async function loaded<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
+  const [b0, s0] = await machineCpu();
+  const t0 = performance.now();
+  const value = await fn();
+  const [b1, s1] = await machineCpu();
+  const s = (performance.now() - t0) / 1000;
+  return [value, (b1! - b0!) / s, (s1! - s0!) / s];
+}
+
+/** One source over one capped link: lanspread beside Syncthing and iperf3. */
+export async function oneSource(
+  ctx: CellContext,
+  o: { name: string; title: string; files: number; size: number; watch: boolean },
+): Promise<CellTable> {
+  const fx = await fixture(ctx, o.files, Math.round(o.size / (o.files > 1 ? 1 : ctx.shrink)));
+  const seedNode = ctx.sources[0]!;
+  await capLink(seedNode, Gbit);
+  const s = new Samples();
+  const notes: string[] = [];
+  const seeds = await startSeeds(ctx.t, o.name, [seedNode], GAME, fx.gameDir);
+  try {
+    const pair = await SyncthingPair.create({
+      seed: seedNode,
+      receiver: ctx.target,
+      workDir: ctx.t.path(`${o.name}-st`),
+      folder: fx.syncDir,
+      bytes: fx.bytes,
+      files: fx.files,
+    });
+    try {
+      for (let rep = 0; rep < ctx.repeat; rep++) {
+        const [ip] = await iperf(ctx.target, [seedNode]);
+        s.add("ip", ip);
+        const lanspread = async () => {
+          const [r, busy] = await loaded(() =>
+            lanspreadDownload(ctx.t, o.name, ctx.target, seeds, GAME, {
+              watch: o.watch ? ["files/big.bin"] : [],
+            })
+          );
+          s.add("ls", r.mbps);
+          s.add("ls/ip", r.mbps / ip!);
+          s.add("ls cpu recv", r.downloaderCpu / (fx.bytes / GB));
+          s.add("ls cpu send", r.seedCpu[0]! / (fx.bytes / GB));
+          s.add("ls peak", r.downloaderPeakMb);
+          s.add("ls first", r.firstByteMs);
+          s.add("ls busy", busy);
+          notes.push(...r.trouble);
+        };
+        const syncthing = async () => {
+          const [r, busy] = await loaded(() => pair.run(o.watch ? [".syncthing.big.bin.tmp"] : []));
+          s.add("st", r.mbps);
+          s.add("st cpu recv", r.receiverCpu / (fx.bytes / GB));
+          s.add("st cpu send", r.senderCpu / (fx.bytes / GB));
+          s.add("st peak", r.receiverPeakMb);
+          s.add("st first", r.firstByteMs);
+          s.add("st busy", busy);
+        };
+        for (const run of rep % 2 ? [syncthing, lanspread] : [lanspread, syncthing]) await run();
+        s.add("ls/st", s.get("ls").at(-1)! / s.get("st").at(-1)!);
+      }
+    } finally {
+      await pair.close();
+    }
+  } finally {
+    await stopSeeds(seeds);
+    await capLink(seedNode, null);
+  }
+  const mb = (x: number) => x.toFixed(0);
+  const rows = [
+    ["", "lanspread", "Syncthing", "iperf3"],
+    ["MB/s", s.fmt("ls", mb), s.fmt("st", mb), s.fmt("ip", mb)],
+    ["lanspread / iperf3", s.fmt("ls/ip", pct), "", o.files > 1 ? "" : "(target >= 97 %)"],
+    ["lanspread / Syncthing", s.fmt("ls/st", times)],
+    ["CPU s/GB receiver", s.fmt("ls cpu recv", one), s.fmt("st cpu recv", one)],
+    ["CPU s/GB sender", s.fmt("ls cpu send", one), s.fmt("st cpu send", one)],
+    ["peak RSS receiver, MB", s.fmt("ls peak"), s.fmt("st peak")],
+    ["machine busy, cores", s.fmt("ls busy", one), s.fmt("st busy", one)],
+  ];
+  if (o.watch) {
+    rows.push(["first byte on disk, ms", s.fmt("ls first"), s.fmt("st first"), "(<= 100 ms)"]);
+  }
+  if (o.files > 1) notes.push(`target: lanspread >= 80 MB/s`);
+  if (o.size >= 1e9) notes.push(`target: lanspread peak RSS <= 150 MB`);
+  return { name: o.name, title: o.title, rows, notes };
+}
+
+/** Swarm: `rates` caps the sources' links; one source on the first link, then all at once. */
+export async function swarm(
+  ctx: CellContext,
+  o: { name: string; title: string; rates: number[]; target: string; versusOne: boolean },
+): Promise<CellTable> {
+  const fx = await fixture(ctx, 1, Math.round(300e6 / ctx.shrink));
+  const nodes = ctx.sources.slice(0, o.rates.length);
+  for (const [i, node] of nodes.entries()) await capLink(node, o.rates[i]!);
+  const s = new Samples();
+  const notes: string[] = [];
+  const seeds = await startSeeds(ctx.t, o.name, nodes, GAME, fx.gameDir);
+  const record = (key: string, r: LanspreadRun) => {
+    s.add(key, r.mbps);
+    s.add(`${key} cpu recv`, r.downloaderCpu / (fx.bytes / GB));
+    s.add(`${key} cpu send`, r.seedCpu.reduce((a, b) => a + b, 0) / (fx.bytes / GB));
+    r.shares.forEach((share, i) => s.add(`${key} share ${i}`, share));
+    notes.push(...r.trouble);
+  };
+  try {
+    for (let rep = 0; rep < ctx.repeat; rep++) {
+      const sum = (await iperf(ctx.target, nodes)).reduce((a, b) => a + b, 0);
+      s.add("ip all", sum);
+      if (o.versusOne) {
+        s.add("ip one", (await iperf(ctx.target, nodes.slice(0, 1)))[0]);
+        record(
+          "one",
+          await lanspreadDownload(ctx.t, `${o.name}-1`, ctx.target, seeds.slice(0, 1), GAME),
+        );
+      }
+      const all = await lanspreadDownload(ctx.t, o.name, ctx.target, seeds, GAME);
+      record("all", all);
+      s.add("all/ip", all.mbps / sum);
+      if (o.versusOne) s.add("all/one", all.mbps / s.get("one").at(-1)!);
+    }
+  } finally {
+    await stopSeeds(seeds);
+    for (const node of nodes) await capLink(node, null);
+  }
+  const mb = (x: number) => x.toFixed(0);
+  const n = nodes.length;
+  const rows = [
+    ["", ...(o.versusOne ? ["one source"] : []), `${n} sources`],
+    ["lanspread MB/s", ...(o.versusOne ? [s.fmt("one", mb)] : []), s.fmt("all", mb)],
+    [
+      "iperf3 MB/s (links at once)",
+      ...(o.versusOne ? [s.fmt("ip one", mb)] : []),
+      s.fmt("ip all", mb),
+    ],
+    [
+      "CPU s/GB downloader",
+      ...(o.versusOne ? [s.fmt("one cpu recv", one)] : []),
+      s.fmt("all cpu recv", one),
+    ],
+    [
+      "CPU s/GB seeds together",
+      ...(o.versusOne ? [s.fmt("one cpu send", one)] : []),
+      s.fmt("all cpu send", one),
+    ],
+  ];
+  rows.push([
+    "bytes sent per source",
+    "",
+    nodes.map((_, i) => pct(s.median(`all share ${i}`))).join(" / "),
+  ]);
+  if (o.versusOne) {
+    rows.push([`${n} sources / one`, "", s.fmt("all/one", times), `(target ${o.target})`]);
+  }
+  rows.push([
+    `${n} sources / iperf3 sum`,
+    "",
+    s.fmt("all/ip", pct),
+    o.versusOne ? "" : `(target ${o.target})`,
+  ]);
+  return { name: o.name, title: o.title, rows, notes };
+}
+
+/** Every cell by name, in the order of a full run. */
+export const CELLS: Record<string, (ctx: CellContext) => Promise<CellTable>> = {
+  "one-300MB": (ctx) =>
+    oneSource(ctx, {
+      name: "one-300MB",
+      title: `one source, 1 Gbit/s link, one ${300 / ctx.shrink} MB file`,
+      files: 1,
+      size: 300e6,
+      watch: true,
+    }),
+  "one-2GiB": (ctx) =>
+    oneSource(ctx, {
+      name: "one-2GiB",
+      title: `one source, 1 Gbit/s link, one ${(2 / ctx.shrink).toFixed(1)} GiB file`,
+      files: 1,
+      size: 2 * 1024 ** 3,
+      watch: true,
+    }),
+  "small-2000": (ctx) =>
+    oneSource(ctx, {
+      name: "small-2000",
+      title: `one source, 1 Gbit/s link, ${Math.round(2000 / ctx.shrink)} files of 64 KiB`,
+      files: Math.round(2000 / ctx.shrink),
+      size: 64 * 1024,
+      watch: false,
+    }),
+  "swarm-3x200": (ctx) =>
+    swarm(ctx, {
+      name: "swarm-3x200",
+      title: "three sources on 200 Mbit/s links against one",
+      rates: [200 * Mbit, 200 * Mbit, 200 * Mbit],
+      target: ">= 2.9x",
+      versusOne: true,
+    }),
+  "swarm-5x100": (ctx) =>
+    swarm(ctx, {
+      name: "swarm-5x100",
+      title: "five sources on 100 Mbit/s links against one",
+      rates: [100 * Mbit, 100 * Mbit, 100 * Mbit, 100 * Mbit, 100 * Mbit],
+      target: ">= 4.7x",
+      versusOne: true,
+    }),
+  "swarm-mixed": (ctx) =>
+    swarm(ctx, {
+      name: "swarm-mixed",
+      title: "one 400 Mbit/s source and two 50 Mbit/s sources",
+      rates: [400 * Mbit, 50 * Mbit, 50 * Mbit],
+      target: ">= 95 %",
+      versusOne: false,
+    }),
+};
