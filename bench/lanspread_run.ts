@@ -13,7 +13,7 @@ import type { Tree } from "../tests/fixtures.ts";
 import { cpuSeconds } from "./download_bench.ts";
 import { memoryOf } from "./peer_bench.ts";
 import { firstWrite } from "./first_write.ts";
-import { txBytes } from "./netns_links.ts";
+import { machineCpu, txBytes } from "./netns_links.ts";
 
 const QUIET = ["--log-level=warn"]; // so that anything on stderr is worth reporting
 
@@ -79,6 +79,8 @@ export interface LanspreadRun {
   downloaderCpu: number;
   seedCpu: number[];
   downloaderPeakMb: number;
+  /** Cores busy machine-wide during the run (other agents' load included). */
+  busyCores: number;
   /** From the download command to the first verified block in a staging file. */
   firstByteMs: number | null;
   /** Fraction of the bytes each seed sent (its interface counter). */
@@ -125,6 +127,7 @@ export async function lanspreadDownload(
     const peers = [dl, ...seeds.map((s) => s.peer)];
     const errLen = peers.map((p) => p === dl ? 0 : p.stderr.length);
     const sample = async () => [
+      (await machineCpu())[0]!,
       ...await Promise.all(peers.map((p) => cpuSeconds(p.pid))),
       ...await Promise.all(seeds.map((s) => txBytes(s.node))),
     ];
@@ -145,7 +148,7 @@ export async function lanspreadDownload(
     if (end.event === "download-failed") throw new Error(`${label}: ${JSON.stringify(end)}`);
     const delta = (await sample()).map((x, i) => x - before[i]!);
     const firstAt = await first;
-    const sent = delta.slice(peers.length);
+    const sent = delta.slice(1 + peers.length);
     const total = sent.reduce((a, b) => a + b, 0);
     const odd = ["download-stalled", "download-source-dropped", "peer-lost", "service-error"];
     const trouble = dl.records.slice(since)
@@ -158,8 +161,9 @@ export async function lanspreadDownload(
     return {
       seconds,
       mbps: (end.bytes as number) / seconds / 1e6,
-      downloaderCpu: delta[0]!,
-      seedCpu: delta.slice(1, peers.length),
+      downloaderCpu: delta[1]!,
+      seedCpu: delta.slice(2, 1 + peers.length),
+      busyCores: delta[0]! / seconds,
       downloaderPeakMb: (await memoryOf(dl.pid))?.peak ?? NaN,
       firstByteMs: firstAt === null ? null : firstAt - started,
       shares: sent.map((b) => b / total),

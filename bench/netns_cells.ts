@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { TestNode } from "../tests/netns.ts";
 import type { Tree } from "../tests/fixtures.ts";
 import { writeBigFile } from "./peer_bench.ts";
-import { capLink, iperf, machineCpu } from "./netns_links.ts";
+import { capLink, iperf } from "./netns_links.ts";
 import { lanspreadDownload, type LanspreadRun, startSeeds, stopSeeds } from "./lanspread_run.ts";
 import { SyncthingPair } from "./syncthing.ts";
 import { type CellTable, one, pct, Samples, times } from "./netns_figures.ts";
@@ -66,15 +66,16 @@ async function makeFixture(t: Tree, key: string, files: number, size: number): P
   return { gameDir, syncDir, bytes: files * size, files };
 }
 
-/** Average machine load during `fn`: busy cores and softirq, in cores. */
-async function loaded<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
-  const [b0, s0] = await machineCpu();
-  const t0 = performance.now();
-  const value = await fn();
-  const [b1, s1] = await machineCpu();
-  const s = (performance.now() - t0) / 1000;
-  return [value, (b1! - b0!) / s, (s1! - s0!) / s];
-}
+/**
+ * Pause before each timed run. The test VM hands freed memory back to its
+ * host (free page reporting), and touching such a page again costs a host
+ * fault: writing 1 GB into page cache takes ~1 s of system time on fresh pages
+ * against ~0.25 s on recycled ones. Without a pause, a run right after
+ * another's output was deleted writes cheaply and the next one dearly; after
+ * it, every run starts from the same (returned) state.
+ */
+export const SETTLE_MS = 5_000;
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 /** One source over one capped link: lanspread beside Syncthing and iperf3. */
 export async function oneSource(
@@ -100,29 +101,30 @@ export async function oneSource(
       for (let rep = 0; rep < ctx.repeat; rep++) {
         const [ip] = await iperf(ctx.target, [seedNode]);
         s.add("ip", ip);
+        const perGB = (cpu: number) => cpu / (fx.bytes / GB);
         const lanspread = async () => {
-          const [r, busy] = await loaded(() =>
-            lanspreadDownload(ctx.t, o.name, ctx.target, seeds, GAME, {
-              watch: o.watch ? ["files/big.bin"] : [],
-            })
-          );
+          await settle();
+          const r = await lanspreadDownload(ctx.t, o.name, ctx.target, seeds, GAME, {
+            watch: o.watch ? ["files/big.bin"] : [],
+          });
           s.add("ls", r.mbps);
           s.add("ls/ip", r.mbps / ip!);
-          s.add("ls cpu recv", r.downloaderCpu / (fx.bytes / GB));
-          s.add("ls cpu send", r.seedCpu[0]! / (fx.bytes / GB));
+          s.add("ls cpu recv", perGB(r.downloaderCpu));
+          s.add("ls cpu send", perGB(r.seedCpu[0]!));
           s.add("ls peak", r.downloaderPeakMb);
           s.add("ls first", r.firstByteMs);
-          s.add("ls busy", busy);
+          s.add("ls others", r.busyCores - (r.downloaderCpu + r.seedCpu[0]!) / r.seconds);
           notes.push(...r.trouble);
         };
         const syncthing = async () => {
-          const [r, busy] = await loaded(() => pair.run(o.watch ? [".syncthing.big.bin.tmp"] : []));
+          await settle();
+          const r = await pair.run(o.watch ? [".syncthing.big.bin.tmp"] : []);
           s.add("st", r.mbps);
-          s.add("st cpu recv", r.receiverCpu / (fx.bytes / GB));
-          s.add("st cpu send", r.senderCpu / (fx.bytes / GB));
+          s.add("st cpu recv", perGB(r.receiverCpu));
+          s.add("st cpu send", perGB(r.senderCpu));
           s.add("st peak", r.receiverPeakMb);
           s.add("st first", r.firstByteMs);
-          s.add("st busy", busy);
+          s.add("st others", r.busyCores - (r.receiverCpu + r.senderCpu) / r.seconds);
         };
         for (const run of rep % 2 ? [syncthing, lanspread] : [lanspread, syncthing]) await run();
         s.add("ls/st", s.get("ls").at(-1)! / s.get("st").at(-1)!);
@@ -143,7 +145,7 @@ export async function oneSource(
     ["CPU s/GB receiver", s.fmt("ls cpu recv", one), s.fmt("st cpu recv", one)],
     ["CPU s/GB sender", s.fmt("ls cpu send", one), s.fmt("st cpu send", one)],
     ["peak RSS receiver, MB", s.fmt("ls peak"), s.fmt("st peak")],
-    ["machine busy, cores", s.fmt("ls busy", one), s.fmt("st busy", one)],
+    ["other load, cores", s.fmt("ls others", one), s.fmt("st others", one)],
   ];
   if (o.watch) {
     rows.push(["first byte on disk, ms", s.fmt("ls first"), s.fmt("st first"), "(<= 100 ms)"]);
@@ -182,6 +184,7 @@ export async function swarm(
           await lanspreadDownload(ctx.t, `${o.name}-1`, ctx.target, seeds.slice(0, 1), GAME),
         );
       }
+      await settle();
       const all = await lanspreadDownload(ctx.t, o.name, ctx.target, seeds, GAME);
       record("all", all);
       s.add("all/ip", all.mbps / sum);

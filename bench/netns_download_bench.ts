@@ -29,7 +29,12 @@
  * traversal, reporting and upgrades are off. On 2 shared cores the figures
  * are noisy: read the ratios of one run, and the [min-max] range.
  *
- * Run: `deno task bench` runs every cell (about 15 minutes with 2 runs per
+ * Before each timed run the bench waits SETTLE_MS (see netns_cells.ts: the
+ * VM's free page reporting makes writes to just-freed memory cost 4x more
+ * later), and it prints what writing to fresh page cache costs here, a part
+ * of every receiver's CPU per GB.
+ *
+ * Run: `deno task bench` runs every cell (about 15 minutes with 3 runs per
  * cell), or alone:
  *
  * ```sh
@@ -38,7 +43,7 @@
  * ```
  *
  * - `--only=CELL[,CELL]`: the cells to run (names above); default all.
- * - `--repeat=N`: runs per cell (1-10); default 2.
+ * - `--repeat=N`: runs per cell (1-10); default 3.
  * - `--quick`: sizes and file counts divided by 10, to try the bench out.
  *
  * @module
@@ -46,14 +51,14 @@
 import { tempTree } from "../tests/fixtures.ts";
 import { type TestNode, withTestbed } from "../tests/netns.ts";
 import { netnsBenchUnavailable } from "./netns_links.ts";
-import { CELLS } from "./netns_cells.ts";
+import { CELLS, SETTLE_MS } from "./netns_cells.ts";
 import { printCell } from "./netns_figures.ts";
 
 /** Options of {@linkcode benchNetnsDownloads}. */
 export interface NetnsBenchOptions {
   /** Cells to run, by name. @default {all of them} */
   only?: string[];
-  /** Runs per cell. @default {2} */
+  /** Runs per cell. @default {3} */
   repeat?: number;
   /** Divide sizes and file counts by this. @default {1} */
   shrink?: number;
@@ -68,7 +73,7 @@ export async function benchNetnsDownloads(options: NetnsBenchOptions = {}): Prom
     console.log(`downloads over network namespaces: skipped (${reason})`);
     return;
   }
-  const repeat = Math.min(10, Math.max(1, options.repeat ?? 2));
+  const repeat = Math.min(10, Math.max(1, options.repeat ?? 3));
   const t = await tempTree("lanspread-bench-netns-");
   try {
     await withTestbed({ nodes: 6, multicastRoute: false }, async (bed) => {
@@ -77,6 +82,8 @@ export async function benchNetnsDownloads(options: NetnsBenchOptions = {}): Prom
         `lanspread beside Syncthing ${await syncthingVersion()} and iperf3 over network ` +
           `namespaces; median [min-max] of ${repeat} run(s), MB = 1e6 bytes`,
       );
+      const write = await freshWriteCost(t.path("page-cache-probe"));
+      console.log(`  (writing to fresh page cache costs ${write.toFixed(2)} s/GB of CPU here)`);
       const ctx = { t, target, sources, repeat, shrink: options.shrink ?? 1, fixtures: new Map() };
       for (const name of names) {
         const started = performance.now();
@@ -92,6 +99,27 @@ export async function benchNetnsDownloads(options: NetnsBenchOptions = {}): Prom
   } finally {
     await t.cleanup();
   }
+}
+
+/**
+ * Seconds per GB to write into fresh page cache here (pages the VM gave back
+ * to its host: see SETTLE_MS), a cost every receiver pays inside its CPU
+ * figures. Wall time of plain writes, which is system time.
+ */
+async function freshWriteCost(path: string): Promise<number> {
+  const chunk = new Uint8Array(8 * 1024 * 1024).fill(1);
+  const total = 512 * 1024 * 1024;
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const file = await Deno.open(path, { write: true, create: true, truncate: true });
+  const started = performance.now();
+  try {
+    for (let n = 0; n < total; n += chunk.length) await file.write(chunk);
+  } finally {
+    file.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await Deno.remove(path);
+  return seconds / (total / 1e9);
 }
 
 async function syncthingVersion(): Promise<string> {

@@ -17,94 +17,15 @@
  */
 import { join } from "node:path";
 import type { TestNode } from "../tests/netns.ts";
-import { ROOT } from "../tests/peer_process.ts";
+import { poll, Rest } from "./ns_rest.ts";
 import { memoryOf } from "./peer_bench.ts";
 import { cpuSeconds } from "./download_bench.ts";
-import { check, drain } from "./netns_links.ts";
+import { check, drain, machineCpu } from "./netns_links.ts";
 import { syncthingConfig, type SyncthingDevice } from "./syncthing_config.ts";
 import { firstWrite } from "./first_write.ts";
 
 const FOLDER = "bench";
 const GUI_PORT = 8384;
-
-/** A REST client for an API on 127.0.0.1 inside `node` (through ns_http_relay.ts). */
-class Rest {
-  #child: Deno.ChildProcess;
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #waiting = new Map<number, (r: { status?: number; body?: string; error?: string }) => void>();
-  #next = 1;
-
-  constructor(node: TestNode, apiKey: string) {
-    const relay = join(ROOT, "bench/ns_http_relay.ts");
-    this.#child = node.spawn([
-      Deno.execPath(),
-      "run",
-      "--allow-net=127.0.0.1",
-      relay,
-      `${GUI_PORT}`,
-      apiKey,
-    ]);
-    this.#writer = this.#child.stdin.getWriter();
-    this.#read();
-    this.#child.stderr.cancel().catch(() => {});
-  }
-
-  async #read(): Promise<void> {
-    let buffer = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of this.#child.stdout) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const record = JSON.parse(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-        this.#waiting.get(record.id)?.(record);
-        this.#waiting.delete(record.id);
-      }
-    }
-  }
-
-  /** The parsed JSON answer (or text), or an error for a failed call or a non-2xx status. */
-  async call(method: string, path: string, body?: unknown): Promise<unknown> {
-    const id = this.#next++;
-    const answer = new Promise<{ status?: number; body?: string; error?: string }>((resolve) =>
-      this.#waiting.set(id, resolve)
-    );
-    const line = JSON.stringify({ id, method, path, body: body && JSON.stringify(body) });
-    await this.#writer.write(new TextEncoder().encode(line + "\n"));
-    const r = await answer;
-    if (r.error || !r.status || r.status >= 300) {
-      throw new Error(`${method} ${path}: ${r.error ?? `${r.status} ${r.body}`}`);
-    }
-    try {
-      return JSON.parse(r.body!);
-    } catch {
-      return r.body;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.#writer.close().catch(() => {});
-    await this.#child.status;
-  }
-}
-
-/** Polls `probe` every `everyMs` until it returns a value; throws after `timeoutMs`. */
-async function poll<T>(
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-  everyMs = 200,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = "";
-  while (Date.now() < deadline) {
-    const value = await probe().catch((e) => (last = e, undefined));
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`syncthing: ${what} not reached in ${timeoutMs} ms ${last}`);
-}
 
 /** One running Syncthing instance in a namespace. */
 class Instance {
@@ -127,7 +48,7 @@ class Instance {
       "--logflags=0",
     ], { env: { STNOUPGRADE: "1", STNORESTART: "1", STMONITORED: "1" }, stdin: "null" });
     this.#log = drain(this.#child);
-    this.rest = new Rest(node, apiKey);
+    this.rest = new Rest(node, GUI_PORT, apiKey);
   }
 
   get pid(): number {
@@ -162,6 +83,8 @@ export interface SyncthingRun {
   receiverCpu: number;
   senderCpu: number;
   receiverPeakMb: number;
+  /** Cores busy machine-wide during the run (other agents' load included). */
+  busyCores: number;
   /** From the unpause to the first data in a file of the folder; null if not watched. */
   firstByteMs: number | null;
 }
@@ -218,7 +141,7 @@ export class SyncthingPair {
           throw new Error(`(last status ${JSON.stringify(s)})`);
         },
         o.scanTimeoutMs ?? 120_000,
-        "seed scan",
+        "Syncthing seed scan",
       );
     } catch (error) {
       await pair.close();
@@ -236,7 +159,12 @@ export class SyncthingPair {
     const xml = syncthingConfig({ ...c, apiKey, folder: { id: FOLDER, ...c.folder } });
     await Deno.writeTextFile(join(home, "config.xml"), xml);
     const instance = new Instance(node, home, apiKey);
-    await poll(() => instance.rest.call("GET", "/rest/system/ping"), 30_000, "REST API up", 100);
+    await poll(
+      () => instance.rest.call("GET", "/rest/system/ping"),
+      30_000,
+      "Syncthing REST API up",
+      100,
+    );
     return instance;
   }
 
@@ -261,18 +189,23 @@ export class SyncthingPair {
           return c.connections[seedId]?.connected ? true : undefined;
         },
         30_000,
-        "receiver connected",
+        "Syncthing receiver connected",
       );
       const events = await receiver.rest.call(
         "GET",
         "/rest/events?events=StateChanged&since=0&timeout=0",
       ) as { id: number }[];
-      const cpu0 = [await cpuSeconds(receiver.pid), await cpuSeconds(this.#seed.pid)];
+      const sample = async () => [
+        await cpuSeconds(receiver.pid),
+        await cpuSeconds(this.#seed.pid),
+        (await machineCpu())[0]!,
+      ];
+      const cpu0 = await sample();
       const first = firstWrite(watch.map((p) => join(data, p)), 10_000);
       const started = performance.now();
       await receiver.rest.call("PATCH", `/rest/config/folders/${FOLDER}`, { paused: false });
       const ended = await this.#waitInSync(receiver, events.at(-1)?.id ?? 0);
-      const cpu1 = [await cpuSeconds(receiver.pid), await cpuSeconds(this.#seed.pid)];
+      const cpu1 = await sample();
       const firstAt = await first;
       const seconds = (ended - started) / 1000;
       return {
@@ -280,6 +213,7 @@ export class SyncthingPair {
         mbps: o.bytes / seconds / 1e6,
         receiverCpu: cpu1[0]! - cpu0[0]!,
         senderCpu: cpu1[1]! - cpu0[1]!,
+        busyCores: (cpu1[2]! - cpu0[2]!) / seconds,
         receiverPeakMb: (await memoryOf(receiver.pid))?.peak ?? NaN,
         firstByteMs: firstAt === null ? null : firstAt - started,
       };
