@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { PeerProcess } from "../tests/peer_process.ts";
 import type { TestNode } from "../tests/netns.ts";
 import type { Tree } from "../tests/fixtures.ts";
-import { cpuSeconds } from "./download_bench.ts";
+import { cpuSeconds, systemSeconds } from "./download_bench.ts";
 import { memoryOf } from "./peer_bench.ts";
 import { firstWrite } from "./first_write.ts";
 import { machineCpu, txBytes } from "./netns_links.ts";
@@ -77,12 +77,16 @@ export interface LanspreadRun {
   mbps: number;
   /** CPU seconds during the run: the downloader, each seed. */
   downloaderCpu: number;
+  /** The part of `downloaderCpu` spent in the kernel (network, page cache). */
+  downloaderSystemCpu: number;
   seedCpu: number[];
   downloaderPeakMb: number;
   /** Cores busy machine-wide during the run (other agents' load included). */
   busyCores: number;
   /** From the download command to the first verified block in a staging file. */
   firstByteMs: number | null;
+  /** From the download command to the `download-begin` event. */
+  beginMs: number | null;
   /** Fraction of the bytes each seed sent (its interface counter). */
   shares: number[];
   /** Unusual events and stderr lines. */
@@ -130,11 +134,15 @@ export async function lanspreadDownload(
       (await machineCpu())[0]!,
       ...await Promise.all(peers.map((p) => cpuSeconds(p.pid))),
       ...await Promise.all(seeds.map((s) => txBytes(s.node))),
+      await systemSeconds(dl.pid),
     ];
     const before = await sample();
     const since = dl.records.length;
     const staging = (options.watch ?? []).map((p) => join(dir, game, ".lanspread-download", p));
     const first = firstWrite(staging, 10_000);
+    // Manifest fetched, staging ready, first requests about to go: splits the first-byte delay.
+    const begin = dl.waitEvent("download-begin", (e) => e.game === game, 60_000, since)
+      .then(() => performance.now(), () => null);
     const started = performance.now();
     await dl.command("download", { game });
     const end = await dl.waitRecord(
@@ -148,7 +156,8 @@ export async function lanspreadDownload(
     if (end.event === "download-failed") throw new Error(`${label}: ${JSON.stringify(end)}`);
     const delta = (await sample()).map((x, i) => x - before[i]!);
     const firstAt = await first;
-    const sent = delta.slice(1 + peers.length);
+    const beginAt = await begin;
+    const sent = delta.slice(1 + peers.length, -1);
     const total = sent.reduce((a, b) => a + b, 0);
     const odd = ["download-stalled", "download-source-dropped", "peer-lost", "service-error"];
     const trouble = dl.records.slice(since)
@@ -162,10 +171,12 @@ export async function lanspreadDownload(
       seconds,
       mbps: (end.bytes as number) / seconds / 1e6,
       downloaderCpu: delta[1]!,
+      downloaderSystemCpu: delta.at(-1)!,
       seedCpu: delta.slice(2, 1 + peers.length),
       busyCores: delta[0]! / seconds,
       downloaderPeakMb: (await memoryOf(dl.pid))?.peak ?? NaN,
       firstByteMs: firstAt === null ? null : firstAt - started,
+      beginMs: beginAt === null ? null : beginAt - started,
       shares: sent.map((b) => b / total),
       trouble,
     };

@@ -110,9 +110,11 @@ export async function oneSource(
           s.add("ls", r.mbps);
           s.add("ls/ip", r.mbps / ip!);
           s.add("ls cpu recv", perGB(r.downloaderCpu));
+          s.add("ls cpu recv sys", perGB(r.downloaderSystemCpu));
           s.add("ls cpu send", perGB(r.seedCpu[0]!));
           s.add("ls peak", r.downloaderPeakMb);
           s.add("ls first", r.firstByteMs);
+          s.add("ls begin", r.beginMs);
           s.add("ls others", r.busyCores - (r.downloaderCpu + r.seedCpu[0]!) / r.seconds);
           notes.push(...r.trouble);
         };
@@ -121,6 +123,7 @@ export async function oneSource(
           const r = await pair.run(o.watch ? [".syncthing.big.bin.tmp"] : []);
           s.add("st", r.mbps);
           s.add("st cpu recv", perGB(r.receiverCpu));
+          s.add("st cpu recv sys", perGB(r.receiverSystemCpu));
           s.add("st cpu send", perGB(r.senderCpu));
           s.add("st peak", r.receiverPeakMb);
           s.add("st first", r.firstByteMs);
@@ -143,12 +146,14 @@ export async function oneSource(
     ["lanspread / iperf3", s.fmt("ls/ip", pct), "", o.files > 1 ? "" : "(target >= 97 %)"],
     ["lanspread / Syncthing", s.fmt("ls/st", times)],
     ["CPU s/GB receiver", s.fmt("ls cpu recv", one), s.fmt("st cpu recv", one)],
+    ["  of which in the kernel", s.fmt("ls cpu recv sys", one), s.fmt("st cpu recv sys", one)],
     ["CPU s/GB sender", s.fmt("ls cpu send", one), s.fmt("st cpu send", one)],
     ["peak RSS receiver, MB", s.fmt("ls peak"), s.fmt("st peak")],
     ["other load, cores", s.fmt("ls others", one), s.fmt("st others", one)],
   ];
   if (o.watch) {
     rows.push(["first byte on disk, ms", s.fmt("ls first"), s.fmt("st first"), "(<= 100 ms)"]);
+    rows.push(["  download-begin event, ms", s.fmt("ls begin")]);
   }
   if (o.files > 1) notes.push(`target: lanspread >= 80 MB/s`);
   if (o.size >= 1e9) notes.push(`target: lanspread peak RSS <= 150 MB`);
@@ -171,6 +176,9 @@ export async function swarm(
     s.add(`${key} cpu recv`, r.downloaderCpu / (fx.bytes / GB));
     s.add(`${key} cpu send`, r.seedCpu.reduce((a, b) => a + b, 0) / (fx.bytes / GB));
     r.shares.forEach((share, i) => s.add(`${key} share ${i}`, share));
+    s.add(`${key} busy`, r.busyCores);
+    const ours = r.downloaderCpu + r.seedCpu.reduce((a, b) => a + b, 0);
+    s.add(`${key} others`, r.busyCores - ours / r.seconds);
     notes.push(...r.trouble);
   };
   try {
@@ -196,39 +204,40 @@ export async function swarm(
   }
   const mb = (x: number) => x.toFixed(0);
   const n = nodes.length;
+  const cores = navigator.hardwareConcurrency;
+  // One column per download kind: one source (when measured), all sources.
+  const both = (key: string, unit = one) => [
+    ...(o.versusOne ? [s.fmt(key ? `one ${key}` : "one", unit)] : []),
+    s.fmt(key ? `all ${key}` : "all", unit),
+  ];
+  const shares = nodes.map((_, i) => pct(s.median(`all share ${i}`))).join(" / ");
+  const pad = o.versusOne ? [""] : [];
   const rows = [
     ["", ...(o.versusOne ? ["one source"] : []), `${n} sources`],
-    ["lanspread MB/s", ...(o.versusOne ? [s.fmt("one", mb)] : []), s.fmt("all", mb)],
+    ["lanspread MB/s", ...both("", mb)],
     [
       "iperf3 MB/s (links at once)",
       ...(o.versusOne ? [s.fmt("ip one", mb)] : []),
       s.fmt("ip all", mb),
     ],
-    [
-      "CPU s/GB downloader",
-      ...(o.versusOne ? [s.fmt("one cpu recv", one)] : []),
-      s.fmt("all cpu recv", one),
-    ],
-    [
-      "CPU s/GB seeds together",
-      ...(o.versusOne ? [s.fmt("one cpu send", one)] : []),
-      s.fmt("all cpu send", one),
-    ],
+    ["CPU s/GB downloader", ...both("cpu recv")],
+    ["CPU s/GB seeds together", ...both("cpu send")],
+    [`machine busy, cores of ${cores}`, ...both("busy")],
+    ["  of which other load", ...both("others")],
+    ["bytes sent per source", ...pad, shares],
   ];
-  rows.push([
-    "bytes sent per source",
-    "",
-    nodes.map((_, i) => pct(s.median(`all share ${i}`))).join(" / "),
-  ]);
   if (o.versusOne) {
     rows.push([`${n} sources / one`, "", s.fmt("all/one", times), `(target ${o.target})`]);
   }
   rows.push([
     `${n} sources / iperf3 sum`,
-    "",
+    ...pad,
     s.fmt("all/ip", pct),
     o.versusOne ? "" : `(target ${o.target})`,
   ]);
+  if (s.median("all busy") >= 0.9 * cores) {
+    notes.push("the machine's cores were nearly full: the CPU, not the links, set the pace");
+  }
   return { name: o.name, title: o.title, rows, notes };
 }
 

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { TestNode } from "../tests/netns.ts";
 import { poll, Rest } from "./ns_rest.ts";
 import { memoryOf } from "./peer_bench.ts";
-import { cpuSeconds } from "./download_bench.ts";
+import { cpuSeconds, systemSeconds } from "./download_bench.ts";
 import { check, drain, machineCpu } from "./netns_links.ts";
 import { syncthingConfig, type SyncthingDevice } from "./syncthing_config.ts";
 import { firstWrite } from "./first_write.ts";
@@ -81,6 +81,8 @@ export interface SyncthingRun {
   mbps: number;
   /** CPU seconds during the run. */
   receiverCpu: number;
+  /** The part of `receiverCpu` spent in the kernel (network, page cache). */
+  receiverSystemCpu: number;
   senderCpu: number;
   receiverPeakMb: number;
   /** Cores busy machine-wide during the run (other agents' load included). */
@@ -199,6 +201,7 @@ export class SyncthingPair {
         await cpuSeconds(receiver.pid),
         await cpuSeconds(this.#seed.pid),
         (await machineCpu())[0]!,
+        await systemSeconds(receiver.pid),
       ];
       const cpu0 = await sample();
       const first = firstWrite(watch.map((p) => join(data, p)), 10_000);
@@ -212,6 +215,7 @@ export class SyncthingPair {
         seconds,
         mbps: o.bytes / seconds / 1e6,
         receiverCpu: cpu1[0]! - cpu0[0]!,
+        receiverSystemCpu: cpu1[3]! - cpu0[3]!,
         senderCpu: cpu1[1]! - cpu0[1]!,
         busyCores: (cpu1[2]! - cpu0[2]!) / seconds,
         receiverPeakMb: (await memoryOf(receiver.pid))?.peak ?? NaN,
