@@ -77,6 +77,11 @@ async function makeFixture(t: Tree, key: string, files: number, size: number): P
 export const SETTLE_MS = 5_000;
 const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
+/** Cores busy with anything but the measured processes; clamped, as per-process and
+ * machine-wide tick accounting overlap a little. */
+const others = (busyCores: number, ourCpu: number, seconds: number) =>
+  Math.max(0, busyCores - ourCpu / seconds);
+
 /** One source over one capped link: lanspread beside Syncthing and iperf3. */
 export async function oneSource(
   ctx: CellContext,
@@ -115,7 +120,7 @@ export async function oneSource(
           s.add("ls peak", r.downloaderPeakMb);
           s.add("ls first", r.firstByteMs);
           s.add("ls begin", r.beginMs);
-          s.add("ls others", r.busyCores - (r.downloaderCpu + r.seedCpu[0]!) / r.seconds);
+          s.add("ls others", others(r.busyCores, r.downloaderCpu + r.seedCpu[0]!, r.seconds));
           notes.push(...r.trouble);
         };
         const syncthing = async () => {
@@ -127,7 +132,7 @@ export async function oneSource(
           s.add("st cpu send", perGB(r.senderCpu));
           s.add("st peak", r.receiverPeakMb);
           s.add("st first", r.firstByteMs);
-          s.add("st others", r.busyCores - (r.receiverCpu + r.senderCpu) / r.seconds);
+          s.add("st others", others(r.busyCores, r.receiverCpu + r.senderCpu, r.seconds));
         };
         for (const run of rep % 2 ? [syncthing, lanspread] : [lanspread, syncthing]) await run();
         s.add("ls/st", s.get("ls").at(-1)! / s.get("st").at(-1)!);
@@ -178,7 +183,7 @@ export async function swarm(
     r.shares.forEach((share, i) => s.add(`${key} share ${i}`, share));
     s.add(`${key} busy`, r.busyCores);
     const ours = r.downloaderCpu + r.seedCpu.reduce((a, b) => a + b, 0);
-    s.add(`${key} others`, r.busyCores - ours / r.seconds);
+    s.add(`${key} others`, others(r.busyCores, ours, r.seconds));
     notes.push(...r.trouble);
   };
   try {

@@ -77,6 +77,14 @@ export async function benchNetnsDownloads(options: NetnsBenchOptions = {}): Prom
   const t = await tempTree("lanspread-bench-netns-");
   try {
     await withTestbed({ nodes: 6, multicastRoute: false }, async (bed) => {
+      // Ctrl-C skips every `finally`: Syncthing (spawned in the testbed, killed by destroy)
+      // would outlive the bench. lanspread peers leave by themselves when their stdin closes.
+      const interrupted = async () => {
+        await bed.destroy();
+        await t.cleanup();
+        Deno.exit(130);
+      };
+      using _ = onInterrupt(interrupted);
       const [target, ...sources] = bed.nodes as [TestNode, ...TestNode[]];
       console.log(
         `lanspread beside Syncthing ${await syncthingVersion()} and iperf3 over network ` +
@@ -125,6 +133,15 @@ async function freshWriteCost(path: string): Promise<number> {
 async function syncthingVersion(): Promise<string> {
   const out = await new Deno.Command("syncthing", { args: ["--version"] }).output();
   return new TextDecoder().decode(out.stdout).split(" ")[1] ?? "?";
+}
+
+/** Calls `fn` on SIGINT or SIGTERM until disposed. */
+function onInterrupt(fn: () => void): Disposable {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, fn);
+  return {
+    [Symbol.dispose]: () => signals.forEach((signal) => Deno.removeSignalListener(signal, fn)),
+  };
 }
 
 /** `--name=value` flags of `args`. */
