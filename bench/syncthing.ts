@@ -211,6 +211,8 @@ export class SyncthingPair {
       const cpu1 = await sample();
       const firstAt = await first;
       const seconds = (ended - started) / 1000;
+      const onDisk = await bytesIn(data);
+      if (onDisk !== o.bytes) throw new Error(`syncthing: ${onDisk} bytes on disk, not ${o.bytes}`);
       return {
         seconds,
         mbps: o.bytes / seconds / 1e6,
@@ -259,6 +261,18 @@ function holdsAll(s: Record<string, number | string>, o: { bytes: number; files:
 }
 
 type FolderSpec = Parameters<typeof syncthingConfig>[0]["folder"];
+
+/** Bytes of the regular files below `dir`, Syncthing's own marker and temporaries aside. */
+async function bytesIn(dir: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name.startsWith(".st") || entry.name.startsWith(".syncthing.")) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) total += await bytesIn(path);
+    else if (entry.isFile) total += (await Deno.stat(path)).size;
+  }
+  return total;
+}
 
 /** Keeps the receiver's keys, drops its database, config and data; an empty folder with marker. */
 async function resetReceiver(home: string, data: string): Promise<void> {
