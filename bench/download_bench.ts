@@ -99,7 +99,13 @@ export async function timedDownload(
     const cpu0 = await cpuSeconds(dl.pid);
     const started = performance.now();
     await dl.command("download", { game });
-    const done = await dl.waitEvent("download-finished", (e) => e.game === game, 900_000);
+    const done = await dl.waitRecord(
+      (r) =>
+        r.type === "event" && r.game === game && /^download-(finished|failed)$/.test(`${r.event}`),
+      900_000,
+      `end of the ${label} download`,
+    );
+    if (done.event === "download-failed") throw new Error(`${label}: ${JSON.stringify(done)}`);
     const seconds = (performance.now() - started) / 1000;
     const cpu = await cpuSeconds(dl.pid) - cpu0;
     const mem = await memoryOf(dl.pid);
@@ -144,7 +150,13 @@ export async function benchDownloads(options: { bytes?: number; smallFiles?: num
   const t = await tempTree("lanspread-bench-dl-");
   try {
     const seeds = [t.path("s0"), t.path("s1"), t.path("s2")];
-    for (const dir of seeds) await bigGame(dir, "Big", size);
+    // One file, hard-linked: seeds with different contents under one version are refused.
+    await bigGame(seeds[0]!, "Big", size);
+    for (const dir of seeds.slice(1)) {
+      await Deno.mkdir(join(dir, "Big"), { recursive: true });
+      await Deno.writeTextFile(join(dir, "Big", "version.ini"), "1");
+      await Deno.link(join(seeds[0]!, "Big", "big.bin"), join(dir, "Big", "big.bin"));
+    }
     await smallFilesGame(t.path("small"), "Small", files, 64 * 1024);
     const ceiling = await rawCeilingProcess(size);
     const ceilingToDisk = await rawCeilingProcess(size, t.path("raw-sink.bin"));
