@@ -3,7 +3,7 @@
  * measured in the same run (compare ratios, never absolute numbers).
  * The network-namespace ones need root, iproute2, iperf3 and Debian's
  * `syncthing` (the namespace download bench compares with it), and say so
- * when they are skipped. The namespace download bench alone takes about 15
+ * when they are skipped. The namespace download bench alone takes about 17
  * minutes; run one of its cells with
  * `deno run --unstable-net -A bench/netns_download_bench.ts --only=one-300MB`.
  *

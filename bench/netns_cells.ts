@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { TestNode } from "../tests/netns.ts";
 import type { Tree } from "../tests/fixtures.ts";
 import { writeBigFile } from "./peer_bench.ts";
-import { capLink, iperf } from "./netns_links.ts";
+import { capLink, iperf, rawQuic } from "./netns_links.ts";
 import { lanspreadDownload, type LanspreadRun, startSeeds, stopSeeds } from "./lanspread_run.ts";
 import { SyncthingPair } from "./syncthing.ts";
 import { type CellTable, one, pct, Samples, times } from "./netns_figures.ts";
@@ -106,6 +106,13 @@ export async function oneSource(
       for (let rep = 0; rep < ctx.repeat; rep++) {
         const [ip] = await iperf(ctx.target, [seedNode]);
         s.add("ip", ip);
+        if (o.files === 1) {
+          // Deno's QUIC alone through the link, with lanspread's congestion control and BBR.
+          const raw = Math.min(fx.bytes, 300e6);
+          for (const [key, cc] of [["cubic", "throughput"], ["bbr", "low-latency"]] as const) {
+            s.add(key, await rawQuic(seedNode, ctx.target, raw, cc, ctx.t.path(o.name)));
+          }
+        }
         const perGB = (cpu: number) => cpu / (fx.bytes / GB);
         const lanspread = async () => {
           await settle();
@@ -114,6 +121,7 @@ export async function oneSource(
           });
           s.add("ls", r.mbps);
           s.add("ls/ip", r.mbps / ip!);
+          if (o.files === 1) s.add("ls/cubic", r.mbps / s.get("cubic").at(-1)!);
           s.add("ls cpu recv", perGB(r.downloaderCpu));
           s.add("ls cpu recv sys", perGB(r.downloaderSystemCpu));
           s.add("ls cpu send", perGB(r.seedCpu[0]!));
@@ -150,6 +158,12 @@ export async function oneSource(
     ["MB/s", s.fmt("ls", mb), s.fmt("st", mb), s.fmt("ip", mb)],
     ["lanspread / iperf3", s.fmt("ls/ip", pct), "", o.files > 1 ? "" : "(target >= 97 %)"],
     ["lanspread / Syncthing", s.fmt("ls/st", times)],
+    ...(o.files === 1
+      ? [
+        ["raw Deno QUIC MB/s", `Cubic ${s.fmt("cubic", mb)}`, `BBR ${s.fmt("bbr", mb)}`],
+        ["lanspread / raw QUIC (Cubic)", s.fmt("ls/cubic", pct)],
+      ]
+      : []),
     ["CPU s/GB receiver", s.fmt("ls cpu recv", one), s.fmt("st cpu recv", one)],
     ["  of which in the kernel", s.fmt("ls cpu recv sys", one), s.fmt("st cpu recv sys", one)],
     ["CPU s/GB sender", s.fmt("ls cpu send", one), s.fmt("st cpu send", one)],

@@ -13,9 +13,13 @@
  * | `swarm-mixed` | one 400 Mbit/s and two 50 Mbit/s sources against iperf3 over the three links |
  *
  * The single-source cells also give CPU seconds per GB (1e9 bytes) of the
- * receiver and the sender of both programs, their peak resident memory, the
- * machine's busy cores, and the time from the command to the first data in
- * a file on disk (lanspread writes only verified blocks: see first_write.ts).
+ * receiver (and its kernel part) and the sender of both programs, their peak
+ * resident memory, the load of other processes on the machine, and for big
+ * files the time from the command to the first data in a file on disk
+ * (lanspread writes only verified blocks: see first_write.ts) beside the time
+ * to lanspread's `download-begin`. The swarm cells are lanspread and iperf3
+ * only, with the machine's busy cores: on 2 cores, six processes can make
+ * the CPU, not the links, the limit, and the cell says so.
  *
  * Timing rules: lanspread from the `download` command to `download-finished`
  * (commit included), with the seeds already hashed; Syncthing from
@@ -34,7 +38,7 @@
  * later), and it prints what writing to fresh page cache costs here, a part
  * of every receiver's CPU per GB.
  *
- * Run: `deno task bench` runs every cell (about 15 minutes with 3 runs per
+ * Run: `deno task bench` runs every cell (about 17 minutes with 3 runs per
  * cell), or alone:
  *
  * ```sh

@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { netnsUnavailable, type TestNode } from "../tests/netns.ts";
+import { ROOT } from "../tests/peer_process.ts";
 
 /** Why the namespace bench cannot run here (not root, a tool missing), or null. */
 export async function netnsBenchUnavailable(tools: string[]): Promise<string | null> {
@@ -116,4 +118,52 @@ export function drain(child: Deno.ChildProcess): { tail: () => string; done: Pro
   };
   const done = Promise.allSettled([read(child.stdout), read(child.stderr)]).then(() => {});
   return { tail: () => text.split("\n").slice(-30).join("\n"), done };
+}
+
+/**
+ * Raw Deno QUIC through the link: quic_raw.ts sends from `server`, quic_raw_pull.ts
+ * receives `bytes` in `client` on one stream; MB/s. The ceiling for anything on
+ * Deno's QUIC over this link, with the congestion control named (lanspread's is
+ * "throughput", Cubic; "low-latency" is BBR, what the namespaces' TCP uses).
+ */
+export async function rawQuic(
+  server: TestNode,
+  client: TestNode,
+  bytes: number,
+  congestionControl: "throughput" | "low-latency",
+  scratch: string,
+): Promise<number> {
+  const deno = [Deno.execPath(), "run", "--unstable-net", "-A"];
+  const sender = server.spawn([
+    ...deno,
+    join(ROOT, "bench/quic_raw.ts"),
+    join(scratch, "raw-sender-state"),
+    server.address,
+    congestionControl,
+  ], { stdin: "null" });
+  const reader = sender.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  sender.stderr.cancel().catch(() => {});
+  try {
+    let text = "";
+    const timer = setTimeout(() => sender.kill("SIGKILL"), 30_000); // ends the read below
+    while (!text.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("raw QUIC sender exited or did not start");
+      text += value;
+    }
+    clearTimeout(timer);
+    const { port, ca } = JSON.parse(text);
+    const caFile = join(scratch, "raw-ca.pem");
+    await Deno.writeTextFile(caFile, ca);
+    const pull = join(ROOT, "bench/quic_raw_pull.ts");
+    const args = [server.address, `${port}`, caFile, `${bytes}`, congestionControl];
+    const out = await check(client, [...deno, pull, ...args], 30_000 + bytes / 10e3);
+    return JSON.parse(out).mbps;
+  } finally {
+    try {
+      sender.kill("SIGKILL");
+    } catch { /* gone */ }
+    await sender.status;
+    reader.cancel().catch(() => {});
+  }
 }

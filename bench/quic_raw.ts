@@ -1,7 +1,8 @@
 /**
  * The ceiling for any protocol on top of Deno's QUIC: a sender process that
  * writes bytes onto streams as fast as it can, with nothing else in the way.
- * Run as a child process by the benchmarks: prints its port, then serves.
+ * Run as a child process by the benchmarks: prints its port, then serves
+ * (on 127.0.0.1, or the address given, e.g. inside a network namespace).
  *
  * A client opens a stream, writes an 8-byte big-endian count and closes its
  * side; the sender answers with that many bytes.
@@ -13,15 +14,22 @@ import { loadIdentity } from "../src/trust/identity.ts";
 
 export const RAW_ALPN = "lanspread-bench-raw";
 
-async function serve(stateDir: string): Promise<void> {
+/** Deno's congestion control names: "throughput" is Cubic, "low-latency" BBR. */
+export type CongestionControl = "throughput" | "low-latency";
+
+async function serve(
+  stateDir: string,
+  hostname = "127.0.0.1",
+  congestionControl: CongestionControl = "throughput",
+): Promise<void> {
   const party = await Party.derive("bench");
   const id = await loadIdentity(stateDir, party);
-  const endpoint = new Deno.QuicEndpoint({ hostname: "127.0.0.1", port: 0 });
+  const endpoint = new Deno.QuicEndpoint({ hostname, port: 0 });
   const listener = endpoint.listen({
     key: id.keyPem,
     cert: id.certPem,
     alpnProtocols: [RAW_ALPN],
-    congestionControl: "throughput",
+    congestionControl,
   });
   console.log(JSON.stringify({ port: endpoint.addr.port, ca: party.caCertPem }));
   const chunk = new Uint8Array(1024 * 1024).fill(7);
@@ -45,14 +53,19 @@ async function serve(stateDir: string): Promise<void> {
 }
 
 /** Client side: connects to a raw sender. */
-export async function connectRaw(port: number, ca: string): Promise<Deno.QuicConn> {
+export async function connectRaw(
+  port: number,
+  ca: string,
+  hostname = "127.0.0.1",
+  congestionControl: CongestionControl = "throughput",
+): Promise<Deno.QuicConn> {
   const conn = await Deno.connectQuic({
-    hostname: "127.0.0.1",
+    hostname,
     port,
     serverName: PARTY_SERVER_NAME,
     caCerts: [ca],
     alpnProtocols: [RAW_ALPN],
-    congestionControl: "throughput",
+    congestionControl,
   });
   await conn.handshake;
   return conn;
@@ -88,4 +101,8 @@ export async function pullRaw(
   return (share * streams) / seconds / 1e6;
 }
 
-if (import.meta.main) await serve(Deno.args[0] ?? await Deno.makeTempDir());
+// Args: STATE_DIR [HOST] [CONGESTION_CONTROL].
+if (import.meta.main) {
+  const [dir, host, cc] = Deno.args;
+  await serve(dir ?? await Deno.makeTempDir(), host, cc as CongestionControl | undefined);
+}
