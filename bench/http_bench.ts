@@ -117,7 +117,7 @@ async function loadAssets(app: ReturnType<typeof createApp>) {
   return { CLIENT_JS: await text(ASSET_PATHS.js), STYLES_CSS: await text(ASSET_PATHS.css) };
 }
 
-/** Downloads a capped game once with `streams` event streams open; CPU seconds of the downloader. */
+/** DownloadManager a capped game once with `streams` event streams open; CPU seconds of the downloader. */
 async function downloadCpu(
   dir: string,
   state: string,

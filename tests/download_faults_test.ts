@@ -1,5 +1,5 @@
 /**
- * Downloads against a full disk and against a malicious peer.
+ * DownloadManager against a full disk and against a malicious peer.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";

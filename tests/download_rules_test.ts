@@ -1,5 +1,5 @@
 /**
- * Downloads that follow their sources and refuse what cannot be right, with
+ * DownloadManager that follow their sources and refuse what cannot be right, with
  * real peer processes: a seed that re-versions a game mid-download, two
  * copies of one version with no majority, commands at shutdown, games-dir
  * changes during a download, and what cancel and damaged records leave.

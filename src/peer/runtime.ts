@@ -27,7 +27,7 @@ import { PeerApi } from "./api.ts";
 import { Covers } from "./cover.ts";
 import type { Settings } from "./views.ts";
 import { type SettingName, SettingsPatch, SettingsStore } from "./settings.ts";
-import { Downloads } from "./download/downloads.ts";
+import { DownloadManager } from "./download/manager.ts";
 import { Discovery } from "../mdns/mod.ts";
 import { recoverCommits } from "./download/commit.ts";
 import { peerSourceOf } from "./download/peer_source.ts";
@@ -80,7 +80,7 @@ interface Parts {
   library: Library;
   events: EventLog;
   manager: PeerManager;
-  downloads: Downloads;
+  downloads: DownloadManager;
   installs: Installs;
   operations: Operations;
   settings: SettingsStore;
@@ -99,7 +99,7 @@ export class Runtime {
   #dialer: Dialer;
   #supervisor: Supervisor;
   #transport: Transport;
-  #downloads: Downloads;
+  #downloads: DownloadManager;
   #installs: Installs;
   #operations: Operations;
   /** mDNS discovery, when on. */
@@ -336,7 +336,7 @@ export class Runtime {
       uploadGate,
       uploadsPerPeer: chosen.uploadsPerPeer,
     });
-    const downloads = new Downloads({
+    const downloads = new DownloadManager({
       gamesDir: () => library.gamesDir,
       stateDir: options.stateDir,
       peers: peerSourceOf(manager, events),

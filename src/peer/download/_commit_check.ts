@@ -9,7 +9,7 @@
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { hashFile, parseManifest, stampOf } from "../library/mod.ts";
-import { progressPaths } from "./progress.ts";
+import { progressPaths } from "./resume_state.ts";
 import { nativePath, type Stamp } from "./staging.ts";
 
 /** A new file of a commit with the stamp it had when staged. */

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Manifest } from "../../wire/protocol.ts";
-import type { DownloadTarget } from "./progress.ts";
+import type { DownloadTarget } from "./resume_state.ts";
 
 /** Global block ids of `next` whose block was staged for `previous` under the same hash. */
 export function carryOver(previous: DownloadTarget, next: Manifest): Set<number> {

@@ -4,8 +4,8 @@ import { silentLogger } from "../../common/log.ts";
 import { claimDir, OWNER_FILE } from "../../common/owned_dir.ts";
 import { buildManifest, sha256Hex } from "../library/mod.ts";
 import { commitDownload, CommitError, journalPath, KEPT_DIR, recoverCommits } from "./commit.ts";
-import { saveManifest } from "./progress.ts";
-import { readDownloadRecord, writeDownloadRecord } from "./record.ts";
+import { saveManifest } from "./resume_state.ts";
+import { readDownloadRecord, writeDownloadRecord } from "./owned_files.ts";
 import { STAGING_DIR } from "./staging.ts";
 
 async function tree(files: Record<string, string>, root: string): Promise<void> {

@@ -13,7 +13,7 @@
  * different files are written concurrently. Writes are not synced one by
  * one: `flush` makes everything written so far durable and returns the
  * stamp of each file it flushed, which the progress record keeps (see
- * progress.ts): on resume a file whose stamp still matches is trusted, any
+ * resume_state.ts): on resume a file whose stamp still matches is trusted, any
  * other is hashed again. Of many small files only a few stay open; one
  * closed for another is synced on its way out.
  *

@@ -13,7 +13,7 @@ import type { Logger } from "../../common/log.ts";
 import type { BlockRun, Manifest } from "../../wire/protocol.ts";
 import { goodStretches, sliceAnswer } from "./answer.ts";
 import { type BlockPlan, verifyRun } from "./plan.ts";
-import type { ProgressRecorder } from "./recorder.ts";
+import type { ResumeRecorder } from "./resume_recorder.ts";
 import type { Run, Scheduler } from "./scheduler.ts";
 import type { PeerSource } from "./sources.ts";
 import type { Staging } from "./staging.ts";
@@ -25,7 +25,7 @@ export interface TransferParts {
   plan: BlockPlan;
   scheduler: Scheduler;
   staging: Staging;
-  recorder: ProgressRecorder;
+  recorder: ResumeRecorder;
   peers: PeerSource;
   gate: RateGate;
   buffers: BufferPool;

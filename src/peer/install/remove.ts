@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { CommandError } from "../../common/errors.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
-import { clearDownloadRecord } from "../download/record.ts";
+import { clearDownloadRecord } from "../download/owned_files.ts";
 import { INSTALLED_DIR, PRIVATE_PREFIX } from "../library/mod.ts";
 import { clearIntent, installDirs, writeIntent } from "./records.ts";
 import type { TxContext } from "./transaction.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-export class ProgressMeter {
+export class RateMeter {
   #samples: { at: number; done: number }[];
   #windowMs: number;
 

@@ -10,7 +10,7 @@ import {
   loadProgress,
   saveManifest,
   saveProgress,
-} from "./progress.ts";
+} from "./resume_state.ts";
 
 Deno.test("block bitmaps round-trip, ignoring ids out of range", () => {
   const ids = new Set([0, 1, 7, 8, 63, 1000, 4095]);

@@ -16,7 +16,7 @@ import type { RateGate } from "../../common/rate_limit.ts";
 import { removeOwned } from "../../common/owned_dir.ts";
 import { compareVersions, isGameId } from "../library/mod.ts";
 import type { Manifest } from "../../wire/protocol.ts";
-import { Download, type DownloadOutcome } from "./downloader.ts";
+import { Download, type DownloadOutcome } from "./download.ts";
 import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
 import {
   bitsOf,
@@ -26,14 +26,14 @@ import {
   type SavedDownload,
   saveManifest,
   saveProgress,
-} from "./progress.ts";
+} from "./resume_state.ts";
 import type { SchedulerOptions } from "./scheduler.ts";
 import { checkGameFolder, STAGING_DIR } from "./staging.ts";
 import type { DownloadView } from "./view.ts";
 import { carryOver } from "./carry.ts";
 import { type Claim, Operations } from "../../common/operations.ts";
 
-export interface DownloadsOptions {
+export interface DownloadManagerOptions {
   /** The games dir at the time a download starts. */
   gamesDir: () => string;
   stateDir: string;
@@ -72,14 +72,14 @@ interface Active {
   finished: boolean;
 }
 
-export class Downloads {
-  #o: DownloadsOptions;
+export class DownloadManager {
+  #o: DownloadManagerOptions;
   #active = new Map<string, Active>();
   #stopping = false;
   #buffers = new BufferPool();
   #ops: Operations;
 
-  constructor(options: DownloadsOptions) {
+  constructor(options: DownloadManagerOptions) {
     this.#o = options;
     this.#ops = options.operations ?? new Operations();
   }

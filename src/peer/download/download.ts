@@ -26,10 +26,10 @@ import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { batches, type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
 import { isDiskFull, sameStamp, Staging, type Stamp } from "./staging.ts";
 import { commitDownload, CommitError } from "./commit.ts";
-import { clearProgress, type DownloadTarget } from "./progress.ts";
-import { ProgressRecorder } from "./recorder.ts";
+import { clearProgress, type DownloadTarget } from "./resume_state.ts";
+import { ResumeRecorder } from "./resume_recorder.ts";
 import type { PeerSource } from "./sources.ts";
-import { ProgressMeter } from "./progress_meter.ts";
+import { RateMeter } from "./rate_meter.ts";
 import { Transfer } from "./transfer.ts";
 import type { DownloadPhase, DownloadView } from "./view.ts";
 
@@ -95,7 +95,7 @@ export class Download {
   #scheduler: Scheduler | null = null;
   #transfer: Transfer | null = null;
   #staging: Staging;
-  #recorder: ProgressRecorder;
+  #recorder: ResumeRecorder;
   #abort = new AbortController();
   #mode: Mode = "run";
   #wake: (() => void) | null = null;
@@ -114,7 +114,7 @@ export class Download {
     this.#now = deps.now ?? Date.now;
     this.#plan = planBlocks(target.manifest);
     this.#staging = new Staging(join(deps.gamesDir, target.game), target.manifest);
-    this.#recorder = new ProgressRecorder({
+    this.#recorder = new ResumeRecorder({
       stateDir: deps.stateDir,
       target,
       plan: this.#plan,
@@ -184,7 +184,7 @@ export class Download {
     try {
       await this.#prepare();
       const scheduler = this.#scheduler!;
-      const meter = new ProgressMeter(scheduler.doneBytes(), started);
+      const meter = new RateMeter(scheduler.doneBytes(), started);
       progress = setInterval(() => this.#progress(meter), this.#d.progressEveryMs ?? 500);
       unsubscribe = this.#d.peers.onChange(() => this.#followSources());
       this.#followSources();
@@ -339,7 +339,7 @@ export class Download {
     return this.#failure !== null;
   }
 
-  #progress(meter: ProgressMeter): void {
+  #progress(meter: RateMeter): void {
     if (this.#mode !== "run" || this.#phase !== "downloading") return;
     const scheduler = this.#scheduler!;
     const done = scheduler.doneBytes();

@@ -9,7 +9,7 @@
  *   flushed first, their stamps saved, and what was written before the
  *   flush becomes `verified`.
  *
- * At resume, {@linkcode ProgressRecorder.confirm} checks what is on disk:
+ * At resume, {@linkcode ResumeRecorder.confirm} checks what is on disk:
  * a file whose stamp changed since its flush (or that is gone) has its
  * blocks hashed again, and only those that match are kept.
  *
@@ -17,7 +17,13 @@
  */
 import type { BlockPlan } from "./plan.ts";
 import { verifyRun } from "./plan.ts";
-import { appendStamps, bitsOf, type DownloadTarget, saveProgress, saveStamps } from "./progress.ts";
+import {
+  appendStamps,
+  bitsOf,
+  type DownloadTarget,
+  saveProgress,
+  saveStamps,
+} from "./resume_state.ts";
 import { sameStamp, type Staging } from "./staging.ts";
 
 /** Unsaved verified bytes that trigger a save: bounds what a crash makes us fetch again. */
@@ -26,7 +32,7 @@ const SAVE_EVERY_MS = 250;
 /** How often written blocks are made durable, so that a restart trusts them unhashed. */
 const FLUSH_EVERY_MS = 2_000;
 
-/** Options for {@linkcode ProgressRecorder}. */
+/** Options for {@linkcode ResumeRecorder}. */
 export interface RecorderOptions {
   stateDir: string;
   target: DownloadTarget;
@@ -35,7 +41,7 @@ export interface RecorderOptions {
   now: () => number;
 }
 
-export class ProgressRecorder {
+export class ResumeRecorder {
   #o: RecorderOptions;
   /** Bitmap of every verified and written block (as `target.verified`). */
   #written: Uint8Array;
