@@ -1,5 +1,5 @@
 /**
- * Records a download's progress in the state dir as it goes (progress.ts
+ * Records a download's progress in the state dir as it goes (resume_state.ts
  * has the format): often and cheaply, so that a crash costs little to fetch
  * again, and never claiming as durable a block that was not flushed.
  *
