@@ -1,20 +1,26 @@
 /**
- * Small async helpers shared by every service: sleeping and racing a promise
- * against an AbortSignal.
+ * Small async helpers shared by every service, each taking an options
+ * object with an `AbortSignal`: waiting (`delay`), racing a promise against
+ * a signal (`abortable`), and a counting semaphore (`Slots`).
  *
  * @module
  */
+
+/** Options of the helpers that can be stopped. */
+export interface AbortableOptions<T = unknown> {
+  /** Stops the wait: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Receives a value that arrives after the abort, so that it is not leaked (a connection, a file). */
+  dispose?: (late: T) => void;
+}
 
 /**
  * Races `promise` against `signal`: rejects with the signal's reason when it
  * aborts first. A value that still arrives after the abort goes to `dispose`
  * so that late connections or files are not leaked.
  */
-export function abortable<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | undefined,
-  dispose?: (late: T) => void,
-): Promise<T> {
+export function abortable<T>(promise: Promise<T>, options: AbortableOptions<T> = {}): Promise<T> {
+  const { signal, dispose } = options;
   if (!signal) return promise;
   if (signal.aborted) {
     promise.then((late) => dispose?.(late), () => {});
@@ -38,7 +44,8 @@ export function abortable<T>(
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function delay(ms: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+  const { signal } = options;
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const onAbort = () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { sleep } from "./async.ts";
+import { delay } from "./async.ts";
 
 export interface TokenBucketOptions {
   /** Sustained rate in bytes per second. */
@@ -70,6 +70,6 @@ export class RateGate {
   async pass(bytes: number, signal?: AbortSignal): Promise<void> {
     if (!this.#bucket) return;
     const wait = this.#bucket.reserve(bytes, this.#now());
-    if (wait > 0) await sleep(wait, signal);
+    if (wait > 0) await delay(wait, { signal });
   }
 }

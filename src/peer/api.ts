@@ -200,7 +200,7 @@ export class PeerApi {
     try {
       await abortable(
         this.#p.events.waitFor(() => connected().length >= count, { signal: both }),
-        both,
+        { signal: both },
       );
     } catch {
       this.#throwIfStopping();

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { sleep } from "../common/async.ts";
+import { delay } from "../common/async.ts";
 import type { EventLog } from "../common/events.ts";
 import { type Logger } from "../common/log.ts";
 import { errorMessage } from "../common/errors.ts";
@@ -110,7 +110,7 @@ export class Supervisor {
         }
         status.state = "restarting";
         status.restarts++;
-        await sleep(policy.delayMs, signal).catch(() => {});
+        await delay(policy.delayMs, { signal }).catch(() => {});
       }
     }
     status.state = "stopped";

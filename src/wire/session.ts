@@ -114,8 +114,7 @@ export class Session {
     try {
       stream = await abortable(
         this.conn.openStream(),
-        signal,
-        (late) => late.writable.abort().catch(() => {}),
+        { signal, dispose: (late) => late.writable.abort().catch(() => {}) },
       );
     } catch (error) {
       throw requestFailure(error, timeout);
@@ -204,11 +203,13 @@ export class Session {
     try {
       // A stream that never delivers its request must not be held open forever.
       const timeout = AbortSignal.timeout(LIMITS.requestTimeoutMs);
-      frame = await abortable(reader.read(), timeout, () => {}).catch(async (error) => {
-        if (!timeout.aborted) throw error;
-        await reader.cancel("request timeout");
-        return null;
-      });
+      frame = await abortable(reader.read(), { signal: timeout, dispose: () => {} }).catch(
+        async (error) => {
+          if (!timeout.aborted) throw error;
+          await reader.cancel("request timeout");
+          return null;
+        },
+      );
     } catch (error) {
       if (error instanceof FramingError) {
         this.#log.warn(`closing ${this.#peerLabel()}: framing violation: ${error.message}`);

@@ -209,12 +209,14 @@ export class Transport {
     // QUIC does not notice a closed port (ICMP is ignored), so bound the wait ourselves.
     const timeout = AbortSignal.timeout(LIMITS.connectTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const conn = await abortable(pending, signal, (late) => late.close()).catch((error) => {
-      if (timeout.aborted && !options.signal?.aborted) {
-        throw new Error(`no answer within ${LIMITS.connectTimeoutMs} ms`);
-      }
-      throw new Error(explainTlsError(errorMessage(error)));
-    });
+    const conn = await abortable(pending, { signal, dispose: (late) => late.close() }).catch(
+      (error) => {
+        if (timeout.aborted && !options.signal?.aborted) {
+          throw new Error(`no answer within ${LIMITS.connectTimeoutMs} ms`);
+        }
+        throw new Error(explainTlsError(errorMessage(error)));
+      },
+    );
     return wrap(conn);
   }
 

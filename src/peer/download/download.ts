@@ -17,7 +17,7 @@
 import { dirname, join } from "node:path";
 import type { EventLog } from "../../common/events.ts";
 import type { Logger } from "../../common/log.ts";
-import { sleep } from "../../common/async.ts";
+import { delay } from "../../common/async.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 import { type ErrorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
@@ -419,7 +419,7 @@ export class Download {
         }
         this.#blocked = error.message;
         const wait = waits[Math.min(attempt, waits.length - 1)]!;
-        if (await sleep(wait, this.#abort.signal).then(() => false, () => true)) return;
+        if (await delay(wait, { signal: this.#abort.signal }).then(() => false, () => true)) return;
       }
     }
     this.#blocked = null;

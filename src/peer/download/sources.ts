@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { sleep } from "../../common/async.ts";
+import { delay } from "../../common/async.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { compareVersions, parseManifest } from "../library/mod.ts";
@@ -83,7 +83,7 @@ async function fetchManifest(
     }
     const m = reply.message;
     if (m.type === "error" && m.code === "busy" && Date.now() < want.deadline) {
-      await sleep(Math.min(m.retryAfterMs ?? 500, 5_000), signal);
+      await delay(Math.min(m.retryAfterMs ?? 500, 5_000), { signal });
       continue;
     }
     if (m.type !== "manifest") {

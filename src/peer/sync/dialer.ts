@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { sleep } from "../../common/async.ts";
+import { delay } from "../../common/async.ts";
 import { type Logger } from "../../common/log.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { HostPort } from "../../wire/transport.ts";
@@ -148,7 +148,7 @@ export class Dialer {
     while (!signal.aborted) {
       if (this.#satisfied(target)) {
         backoff = this.#o.minBackoffMs;
-        await sleep(this.#o.checkMs, signal);
+        await delay(this.#o.checkMs, { signal });
         continue;
       }
       const host = target.hosts[target.failures % Math.max(1, target.hosts.length)];
@@ -165,7 +165,7 @@ export class Dialer {
         log(`cannot reach ${target.name ?? target.key} yet (${errorMessage(error)}); retrying`);
         // A pinned dial may fail because the identity at that address changed.
         if (!target.discovered && target.peerId && target.failures > 1) target.peerId = null;
-        await sleep(backoff, signal);
+        await delay(backoff, { signal });
         backoff = Math.min(backoff * 2, this.#o.maxBackoffMs);
       }
     }

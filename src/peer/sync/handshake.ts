@@ -141,12 +141,12 @@ export async function serverHello(
 ): Promise<HandshakeResult> {
   const timeout = AbortSignal.timeout(LIMITS.helloTimeoutMs);
   const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
-  const stream = await abortable(session.nextStream(), both).catch(() => null);
+  const stream = await abortable(session.nextStream(), { signal: both }).catch(() => null);
   if (!stream) return refused("no hello in time", "unreachable");
   const reader = new FrameReader(stream.readable);
   let header: Record<string, unknown>;
   try {
-    const frame = await abortable(reader.read(), both);
+    const frame = await abortable(reader.read(), { signal: both });
     if (!frame) return refused("stream closed before hello", "unreachable");
     header = frame.header;
   } catch (error) {

@@ -22,7 +22,7 @@
 import type { EventLog } from "../../common/events.ts";
 import { type Logger } from "../../common/log.ts";
 import { errorMessage } from "../../common/errors.ts";
-import { sleep } from "../../common/async.ts";
+import { delay } from "../../common/async.ts";
 import {
   errorResponse,
   type LibraryDelta,
@@ -227,7 +227,7 @@ export class LibrarySync {
         // Ends early (and so does the loop) when the connection closes.
         const gone = new AbortController();
         session.closed.then(() => gone.abort());
-        await sleep(this.#o.retryMs * 2 ** (failures - 1), gone.signal).catch(() => {});
+        await delay(this.#o.retryMs * 2 ** (failures - 1), { signal: gone.signal }).catch(() => {});
         record.fetchAgain = true;
       }
     } while (record.fetchAgain && record.session === session);

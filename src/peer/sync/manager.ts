@@ -17,7 +17,7 @@ import { errorMessage, LanspreadError } from "../../common/errors.ts";
 import { CLOSE, errorResponse, LIMITS, type Request } from "../../wire/protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../../trust/party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../../wire/transport.ts";
-import { sleep, Slots } from "../../common/async.ts";
+import { delay, Slots } from "../../common/async.ts";
 import { BufferPool } from "../../common/buffer_pool.ts";
 import {
   clientHello,
@@ -376,7 +376,7 @@ export class PeerManager {
 
   async #livenessLoop(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      await sleep(this.#o.livenessTickMs, signal).catch(() => {});
+      await delay(this.#o.livenessTickMs, { signal }).catch(() => {});
       const now = this.#o.now();
       for (const record of this.connected()) {
         const action = record.liveness?.tick(now);
