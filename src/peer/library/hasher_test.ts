@@ -90,10 +90,15 @@ Deno.test("readBlockAt reads exactly the requested range of an unchanged file", 
 });
 
 /** Waits until the clock is past the second of `date` (Deno reports ctime to the second). */
+/**
+ * Waits until file times can no longer fall in the second of `date` (Deno
+ * reports ctime in whole seconds). The margin covers the kernel's coarse
+ * clock for file times, which lags the wall clock by up to a tick: without
+ * it, a write right at the second's turn could still get the old second.
+ */
 async function nextSecond(date: Date): Promise<void> {
-  while (Math.floor(Date.now() / 1000) <= Math.floor(date.getTime() / 1000)) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const next = (Math.floor(date.getTime() / 1000) + 1) * 1000 + 50;
+  while (Date.now() < next) await new Promise((r) => setTimeout(r, 20));
 }
 
 Deno.test("readBlockAt refuses content replaced under the same size and mtime", async () => {
