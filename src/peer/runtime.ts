@@ -10,83 +10,27 @@
  *
  * @module
  */
-import { EventLog } from "../common/events.ts";
-import { type Logger } from "../common/log.ts";
+import type { EventLog } from "../common/events.ts";
+import type { Logger } from "../common/log.ts";
 import { errorMessage } from "../common/errors.ts";
-import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../wire/protocol.ts";
-import { Party } from "../trust/party.ts";
-import { loadIdentity } from "../trust/identity.ts";
-import { type HostPort, Transport } from "../wire/transport.ts";
-import { Library } from "./library/mod.ts";
-import { PeerManager } from "./sync/manager.ts";
-import { Dialer } from "./sync/dialer.ts";
-import { formatAddr, parseAddr } from "./sync/peer_table.ts";
-import { Supervisor } from "./supervisor.ts";
-import { CommandError } from "../common/errors.ts";
-import { PeerApi } from "./api.ts";
-import { Covers } from "./cover.ts";
-import type { Settings } from "./views.ts";
-import { type SettingName, SettingsPatch, SettingsStore } from "./settings.ts";
-import { DownloadManager } from "./download/manager.ts";
+import type { RateGate } from "../common/rate_limit.ts";
+import type { Operations } from "../common/operations.ts";
+import type { HostPort, Transport } from "../wire/transport.ts";
 import { Discovery } from "../mdns/mod.ts";
-import { recoverCommits } from "./download/commit.ts";
-import { peerSourceOf } from "./download/peer_source.ts";
-import { RateGate } from "../common/rate_limit.ts";
-import type { SchedulerOptions } from "./download/scheduler.ts";
-import { Operations } from "../common/operations.ts";
-import { Installs, recoverInstalls } from "./install/mod.ts";
+import { buildParts, type Parts, type RuntimeOptions } from "./build.ts";
+import type { Library } from "./library/mod.ts";
+import type { PeerManager } from "./sync/manager.ts";
+import { Dialer } from "./sync/dialer.ts";
+import { formatAddr } from "./sync/peer_table.ts";
+import { Supervisor } from "./supervisor.ts";
+import { PeerApi } from "./api.ts";
+import { apiParts } from "./api_parts.ts";
+import type { Settings } from "./views.ts";
+import type { SettingsPatch, SettingsStore } from "./settings.ts";
+import type { DownloadManager } from "./download/manager.ts";
+import type { Installs } from "./install/mod.ts";
 
-/** Everything a peer is started with (the CLI fills it). */
-export interface RuntimeOptions {
-  gamesDir: string;
-  stateDir: string;
-  name: string;
-  /** Address the QUIC endpoint binds. */
-  host: string;
-  /** UDP port; 0 picks a free one. */
-  port: number;
-  partyKey: string;
-  /** Addresses to keep connected ("host:port"). */
-  connect: string[];
-  log: Logger;
-  /** @default {a new log} */
-  events?: EventLog;
-  /** Only tests speak another version. @default {PROTOCOL_VERSION} */
-  protocolVersion?: number;
-  /** Upload cap in MB/s shared by every peer. @default {unlimited} */
-  uploadLimit?: number;
-  /** Download cap in MB/s shared by every download. @default {unlimited} */
-  downloadLimit?: number;
-  /** Blocks answers sent to one peer at once. @default {8} */
-  uploadsPerPeer?: number;
-  /** Tuning of the download scheduler (tests and benchmarks). */
-  scheduler?: SchedulerOptions;
-  /** Discover and announce peers with mDNS (the CLI turns it on). @default {false} */
-  mdns?: boolean;
-  /** Waits between commit attempts while a file is in use (tests). */
-  commitRetryMs?: number[];
-  /** Settings whose flag was given on the command line: they win over stored ones. */
-  explicitSettings?: SettingName[];
-  /** Tests: called at each named point of an install (they kill the process there). */
-  installCheckpoint?: (point: string) => void | Promise<void>;
-}
-
-/** The services a runtime is made of, built by {@linkcode Runtime.start}. */
-interface Parts {
-  peerId: string;
-  /** Fingerprint of the party CA. */
-  party: string;
-  transport: Transport;
-  library: Library;
-  events: EventLog;
-  manager: PeerManager;
-  downloads: DownloadManager;
-  installs: Installs;
-  operations: Operations;
-  settings: SettingsStore;
-  uploadGate: RateGate;
-  downloadGate: RateGate;
-}
+export type { RuntimeOptions };
 
 export class Runtime {
   readonly events: EventLog;
@@ -123,7 +67,7 @@ export class Runtime {
   private constructor(options: RuntimeOptions, parts: Parts) {
     this.events = parts.events;
     this.peerId = parts.peerId;
-    this.protocolVersion = options.protocolVersion ?? PROTOCOL_VERSION;
+    this.protocolVersion = parts.version;
     this.#transport = parts.transport;
     this.#library = parts.library;
     this.#manager = parts.manager;
@@ -155,54 +99,22 @@ export class Runtime {
 
   /** The user operations, from the few functions of each service they need. */
   #buildApi(): PeerApi {
-    const manager = this.#manager;
-    return new PeerApi({
+    return new PeerApi(apiParts({
       status: () => this.status(),
       events: this.events,
       stopping: this.#outbound.signal,
-      peers: {
-        list: () => manager.peers(),
-        libraries: () =>
-          manager.connected().map((r) => ({
-            peerId: r.peerId,
-            name: r.name,
-            games: r.library.games,
-          })),
-        connect: (target, signal) => manager.connect(target, null, signal),
-      },
-      dialer: {
-        keep: (target, peerId) => this.#dialer.add(target, peerId),
-        discovered: () => this.#dialer.discovered(),
-      },
-      heard: () => this.#discovery?.peers() ?? [],
-      library: {
-        games: () => this.#library.games(),
-        files: (game) => this.#library.files(game),
-        setGamesDir: (path) => this.#library.setGamesDir(path),
-      },
-      operations: {
-        current: (game) => this.#operations.current(game),
-        running: () => this.#operations.running(),
-      },
-      installs: {
-        install: (game) => this.#installs.install(game),
-        uninstall: (game) => this.#installs.uninstall(game),
-        remove: (game) => this.#installs.remove(game),
-        play: (game, options) => this.#installs.play(game, options),
-        commands: (game) => this.#installs.commands(game),
-        progress: (game) => this.#installs.progress(game),
-      },
-      downloads: {
-        views: () => this.#downloads.views(),
-        start: (game, options) => this.#downloads.start(game, options),
-        cancel: (game) => this.#downloads.cancel(game),
-      },
-      covers: this.#covers(),
+      manager: this.#manager,
+      dialer: this.#dialer,
+      discovery: () => this.#discovery,
+      library: this.#library,
+      operations: this.#operations,
+      installs: this.#installs,
+      downloads: this.#downloads,
       settings: {
         get: () => this.#settings.get(),
         update: (patch) => this.#updateSettings(patch),
       },
-    });
+    }));
   }
 
   /** Our name, as peers see it. */
@@ -231,156 +143,20 @@ export class Runtime {
     return settings;
   }
 
-  /** Cover images for the page: from our folder, else from a peer offering the game. */
-  #covers(): Covers {
-    return new Covers({
-      local: (game) => {
-        const own = this.#library.games().find((g) => g.id === game && g.downloaded);
-        return own?.cover ? { gamesDir: this.#library.gamesDir, path: own.cover } : null;
-      },
-      remote: (game) =>
-        this.#manager.connected().flatMap((r) => {
-          const offer = r.library.games.find((g) => g.id === game);
-          const session = this.#manager.session(r.peerId);
-          if (!offer?.cover || !session) return [];
-          return [{ peerId: r.peerId, version: offer.version, session, path: offer.cover }];
-        }),
-    });
-  }
-
   /** Starts a peer: identity, listener, library, peers. Throws if the port is taken. */
   static async start(options: RuntimeOptions): Promise<Runtime> {
-    const events = options.events ?? new EventLog();
-    const version = options.protocolVersion ?? PROTOCOL_VERSION;
-    const targets = options.connect.map((a) => {
-      const parsed = parseAddr(a);
-      if (!parsed) throw new CommandError("bad-request", `not a host:port address: ${a}`);
-      return parsed;
-    });
-    const party = await Party.derive(options.partyKey);
-    const identity = await loadIdentity(options.stateDir, party, {
-      log: options.log.child("identity"),
-    });
-    const transport = Transport.bind({
-      hostname: options.host,
-      port: options.port,
-      keyPem: identity.keyPem,
-      certPem: identity.certPem,
-      caCertPem: party.caCertPem,
-      alpnProtocols: [alpnFor(version), ALPN_ANY_VERSION],
-    });
-    // A commit a crash interrupted is finished before the library looks at the folder.
-    await recoverCommits({
-      stateDir: options.stateDir,
-      gamesDir: options.gamesDir,
-      log: options.log.child("download"),
-    });
-    // So is an interrupted install, update, uninstall or remove (DESIGN §8).
-    await recoverInstalls({
-      stateDir: options.stateDir,
-      gamesDir: options.gamesDir,
-      log: options.log.child("install"),
-    });
-    const settings = await SettingsStore.load({
-      stateDir: options.stateDir,
-      defaults: {
-        name: options.name,
-        playerName: options.name,
-        language: "english",
-        uploadLimit: options.uploadLimit ?? null,
-        downloadLimit: options.downloadLimit ?? null,
-        uploadsPerPeer: options.uploadsPerPeer ?? 8,
-      },
-      explicit: new Set(options.explicitSettings ?? []),
-      log: options.log,
-    });
-    const chosen = settings.get();
-    const uploadGate = new RateGate(chosen.uploadLimit);
-    const downloadGate = new RateGate(chosen.downloadLimit);
-    const operations = new Operations(events);
-    let installs: Installs | null = null;
-    const library = new Library({
-      gamesDir: options.gamesDir,
-      stateDir: options.stateDir,
-      log: options.log.child("library"),
-      events,
-      installedVersion: (game) => installs?.installedVersion(game) ?? null,
-    });
-    installs = new Installs({
-      gamesDir: () => library.gamesDir,
-      stateDir: options.stateDir,
-      events,
-      log: options.log.child("install"),
-      operations,
-      downloadedVersion: (game) =>
-        library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
-      changed: () => library.rescan(),
-      settings: () => settings.get(),
-      checkpoint: options.installCheckpoint,
-    });
-    await installs.load();
-    const advertised = formatAddr(options.host, transport.addr.port);
-    const manager = new PeerManager({
-      local: {
-        peerId: identity.peerId,
-        name: chosen.name,
-        addr: advertised,
-        protocolVersion: version,
-        party,
-        snapshot: () => library.snapshot(),
-      },
-      transport,
-      library,
-      events,
-      log: options.log.child("peers"),
-      uploadGate,
-      uploadsPerPeer: chosen.uploadsPerPeer,
-    });
-    const downloads = new DownloadManager({
-      gamesDir: () => library.gamesDir,
-      stateDir: options.stateDir,
-      peers: peerSourceOf(manager, events),
-      events,
-      log: options.log.child("download"),
-      gate: downloadGate,
-      localVersion: (game) =>
-        library.games().find((g) => g.id === game && g.downloaded)?.version ?? null,
-      onCommitted: (manifest) => library.adoptManifest(manifest),
-      hold: (game) => library.hold(game),
-      // The seed re-checks that file: content changed under its cache is noticed at once.
-      onBadBlock: (peerId, game, path, index) =>
-        void manager.session(peerId)?.reportBadBlock({ game, path, index }),
-      scheduler: options.scheduler,
-      commitRetryMs: options.commitRetryMs,
-      operations,
-      install: (game, claim) => {
-        installs.install(game, claim).catch(() => {}); // its outcome is an event
-      },
-    });
-    const runtime = new Runtime(options, {
-      peerId: identity.peerId,
-      party: party.fingerprint,
-      transport,
-      library,
-      events,
-      manager,
-      downloads,
-      installs,
-      operations,
-      settings,
-      uploadGate,
-      downloadGate,
-    });
+    const parts = await buildParts(options);
+    const runtime = new Runtime(options, parts);
     // The first scan completes before any hello, so peers get a real snapshot at once.
     runtime.#startLibrary();
-    await library.ready;
-    events.emit("local-peer-ready", { peerId: identity.peerId, addr: runtime.addr });
+    await parts.library.ready;
+    parts.events.emit("local-peer-ready", { peerId: parts.peerId, addr: runtime.addr });
     options.log.info(
-      `peer ${chosen.name} (${identity.peerId}) listening on ${runtime.addr}, party ${party.fingerprint}`,
+      `peer ${runtime.name} (${parts.peerId}) listening on ${runtime.addr}, party ${parts.party}`,
     );
-    runtime.#startPeers(targets);
+    runtime.#startPeers(parts.targets);
     if (options.mdns) runtime.#startDiscovery(options.log.child("mdns"));
-    await downloads.resume();
+    await parts.downloads.resume();
     return runtime;
   }
 
