@@ -36,6 +36,7 @@ import {
 } from "./peer_table.ts";
 import { type Reply, Session } from "../../wire/session.ts";
 import { type LibraryPort, reportBadBlock, serveManifest, serveUpload } from "./serve.ts";
+import { keepNewConnection } from "./duplicate.ts";
 import { LibrarySync } from "./library_sync.ts";
 import { RateGate } from "../../common/rate_limit.ts";
 
@@ -245,7 +246,8 @@ export class PeerManager {
     }
     const addr = listenerAddr(result.peer.addr, session.remoteAddr.hostname);
     const existing = this.#peers.get(result.peer.peerId);
-    if (existing?.session && !this.#prefer(existing, initiator)) {
+    const ids = { localId: this.#o.local.peerId, remoteId: result.peer.peerId };
+    if (existing?.session && !keepNewConnection(ids, existing.initiator, initiator)) {
       session.close(CLOSE.duplicate, "duplicate connection");
       return existing;
     }
@@ -304,13 +306,6 @@ export class PeerManager {
         session.close(code, reason);
       }),
     );
-  }
-
-  /** True when a new connection opened by `initiator` should replace the existing one. */
-  #prefer(existing: PeerRecord, initiator: Initiator): boolean {
-    if (existing.initiator === initiator) return true;
-    const weAreSmaller = this.#o.local.peerId < existing.peerId;
-    return initiator === (weAreSmaller ? "local" : "remote");
   }
 
   #closed(record: PeerRecord, session: Session, info: CloseInfo): void {

@@ -13,8 +13,9 @@ import type { HandshakeResult } from "./handshake.ts";
 
 export type PeerState = "connecting" | "connected" | "incompatible" | "unreachable";
 
-/** Who opened a connection: we did, or the peer did. */
-export type Initiator = "local" | "remote";
+import type { Initiator } from "./duplicate.ts";
+
+export type { Initiator };
 
 /** Everything we hold about one peer. */
 export interface PeerRecord {
