@@ -14,7 +14,7 @@
 import type { EventLog } from "../../common/events.ts";
 import { type Logger } from "../../common/log.ts";
 import { errorMessage, LanspreadError } from "../../common/errors.ts";
-import { CLOSE, errorResponse, LIMITS, type Request } from "../../wire/protocol.ts";
+import { CLOSE, LIMITS } from "../../wire/protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../../trust/party.ts";
 import type { CloseInfo, Connection, HostPort, Transport } from "../../wire/transport.ts";
 import { delay, Slots } from "../../common/async.ts";
@@ -34,8 +34,9 @@ import {
   type PeerView,
   viewOf,
 } from "./peer_table.ts";
-import { type Reply, Session } from "../../wire/session.ts";
-import { type LibraryPort, reportBadBlock, serveManifest, serveUpload } from "./serve.ts";
+import { Session } from "../../wire/session.ts";
+import type { LibraryPort } from "./serve.ts";
+import { answer, type Answering } from "./requests.ts";
 import { keepNewConnection } from "./duplicate.ts";
 import { LibrarySync } from "./library_sync.ts";
 import { RateGate } from "../../common/rate_limit.ts";
@@ -77,6 +78,8 @@ export class PeerManager {
   #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Block answers are read into these: a seed's memory stays flat however much it sends. */
   #buffers = new BufferPool();
+  /** Who answers a connected peer's requests. */
+  #answering: Answering;
 
   constructor(options: PeerManagerOptions) {
     // `??`, not a spread: an option passed as undefined must not erase its default.
@@ -92,6 +95,14 @@ export class PeerManager {
       events: options.events,
       log: options.log,
     });
+    this.#answering = {
+      library: this.#o.library,
+      sync: this.#sync,
+      uploadGate: this.#o.uploadGate,
+      buffers: this.#buffers,
+      // Drop the peer now; it closes the connection once it has our answer.
+      goodbye: (record) => this.#lost(record, "goodbye", null),
+    };
   }
 
   get local(): LocalPeer {
@@ -267,7 +278,7 @@ export class PeerManager {
       this.#o.log.info(`connected to ${record.name} (${record.peerId}) at ${addr}`);
       this.#o.events.emit("peer-connected", { peerId: record.peerId, name: record.name, addr });
     }
-    this.#track(session.serve((request) => this.#handle(record, request)));
+    this.#track(session.serve((request) => answer(this.#answering, record, request)));
     this.#sync.push(record);
     return record;
   }
@@ -334,39 +345,6 @@ export class PeerManager {
     record.session = null;
     this.#o.log.info(`lost ${record.name} (${record.peerId}): ${reason}`);
     this.#o.events.emit("peer-lost", { peerId: record.peerId, reason });
-  }
-
-  async #handle(record: PeerRecord, request: Request): Promise<Reply> {
-    switch (request.type) {
-      case "ping":
-        return { message: { type: "pong" } };
-      case "goodbye":
-        // Drop the peer now; it closes the connection once it has our answer.
-        this.#lost(record, "goodbye", null);
-        return { message: { type: "ok" } };
-      case "library-delta":
-        this.#sync.receive(record, request.delta);
-        return { message: { type: "ok" } };
-      case "library-changed":
-        this.#sync.changed(record, request.rev);
-        return { message: { type: "ok" } };
-      case "get-library":
-        return this.#sync.page(record, request.rev, request.offset);
-      case "report-bad-block":
-        return reportBadBlock(this.#o.library, record, request);
-      case "get-manifest":
-        return await serveManifest(this.#o.library, request.game);
-      case "get-block":
-        return await serveUpload(
-          this.#o.library,
-          record.uploads!,
-          this.#o.uploadGate,
-          this.#buffers,
-          request,
-        );
-      default:
-        return { message: errorResponse("bad-request", "unknown request") };
-    }
   }
 
   async #livenessLoop(signal: AbortSignal): Promise<void> {
