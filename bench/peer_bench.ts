@@ -131,7 +131,7 @@ async function handshakeMs(port: number, rounds: number): Promise<number> {
       party,
       snapshot: () => ({ rev: 0, games: [] }),
     };
-    const result = await clientHello(session, local, null);
+    const result = await clientHello(session, local);
     times.push(performance.now() - started);
     if (result.kind !== "ok") throw new Error(JSON.stringify(result));
     transport.close();

@@ -71,7 +71,7 @@ async function setup() {
   const member = async () => {
     const session = new Session(await dial());
     const fresh = await loadIdentity(t.path(`member-${members++}`), party);
-    const result = await clientHello(session, { ...local, peerId: fresh.peerId }, null);
+    const result = await clientHello(session, { ...local, peerId: fresh.peerId });
     assertEquals(result.kind, "ok", JSON.stringify(result));
     return session;
   };
@@ -122,7 +122,7 @@ Deno.test("nothing is served before a valid hello, and a wrong party proof is re
 
     const outsider = { ...s.local, party: await Party.derive("not the party") };
     const session = new Session(await s.dial());
-    const result = await clientHello(session, outsider, null);
+    const result = await clientHello(session, outsider);
     assertEquals(result.kind, "refused");
     assertMatch((result as { reason: string }).reason, /unauthorized: party proof failed/);
     assert(await isClosed(session.conn));
@@ -308,7 +308,7 @@ Deno.test("a hostile peer name is refused at hello and never reaches the log raw
   const s = await setup();
   try {
     const hostile = { ...s.local, name: "mallory\nINFO forged line\x1b[2J\x1b]0;pwned\x07" };
-    const result = await clientHello(new Session(await s.dial()), hostile, null);
+    const result = await clientHello(new Session(await s.dial()), hostile);
     assertEquals(result.kind, "refused");
     assertMatch((result as { reason: string }).reason, /bad-request: .*name: contains a control/);
     assertEquals(s.runtime.api.listPeers(), []);

@@ -53,7 +53,7 @@ export async function helloSession(
     protocolVersion: PROTOCOL_VERSION,
     party,
     snapshot: () => ({ rev: 0, games: [] }),
-  }, null);
+  });
   if (result.kind !== "ok") throw new Error(`hello failed: ${JSON.stringify(result)}`);
   return { session, close: () => transport.close() };
 }

@@ -131,6 +131,11 @@ function extractSet(set: ArchiveSet, sink: EntrySink): Promise<void> {
       return extractZip(set.volumes[0]!, set.name, sink);
     case "tar":
     case "tar.gz":
-      return extractTar(set.volumes[0]!, set.name, set.format === "tar.gz", sink);
+      return extractTar({
+        path: set.volumes[0]!,
+        archive: set.name,
+        gzipped: set.format === "tar.gz",
+        sink,
+      });
   }
 }

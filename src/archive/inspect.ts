@@ -34,7 +34,7 @@ export function listSet(set: ArchiveSet, meter: Meter): Promise<RawEntry[]> {
       return listZip(path, set.name);
     case "tar":
     case "tar.gz":
-      return listTar(path, set.name, set.format === "tar.gz", meter);
+      return listTar({ path, archive: set.name, gzipped: set.format === "tar.gz", meter });
   }
 }
 
@@ -48,11 +48,9 @@ function unsafe(set: string, entry: string, why: string): ArchiveError {
  * entries are written), updated here.
  */
 export function checkEntry(
-  raw: RawEntry,
-  set: string,
-  limits: ArchiveLimits,
-  tree: Map<string, EntryKind>,
+  o: { raw: RawEntry; set: string; limits: ArchiveLimits; tree: Map<string, EntryKind> },
 ): ArchiveEntry {
+  const { raw, set, limits, tree } = o;
   if (raw.encrypted) {
     throw new ArchiveError("password-required", `${set}: ${raw.name} is encrypted`, set, raw.name);
   }
@@ -113,7 +111,7 @@ export function listingMeter(limits: ArchiveLimits, checkAborted: () => void): M
     consumed: (n) => (consumed += n),
     produced(n) {
       produced += n;
-      checkExpansion(produced, consumed, limits, "decompressing to list it");
+      checkExpansion({ produced, consumed, limits, what: "decompressing to list it" });
     },
     checkAborted,
   };
@@ -121,11 +119,9 @@ export function listingMeter(limits: ArchiveLimits, checkAborted: () => void): M
 
 /** Throws `too-large` when `produced` bytes out of `consumed` break the total or ratio caps. */
 export function checkExpansion(
-  produced: number,
-  consumed: number,
-  limits: ArchiveLimits,
-  what: string,
+  o: { produced: number; consumed: number; limits: ArchiveLimits; what: string },
 ) {
+  const { produced, consumed, limits, what } = o;
   if (produced > limits.maxTotalBytes) {
     throw new ArchiveError("too-large", `more than ${limits.maxTotalBytes} bytes ${what}`);
   }
@@ -157,7 +153,7 @@ export async function inspect(
       throw error;
     }
     for (const raw of raws) {
-      const entry = checkEntry(raw, set.name, limits, tree);
+      const entry = checkEntry({ raw, set: set.name, limits, tree });
       entries.push(entry);
       totalBytes += entry.size;
       if (entries.length > limits.maxEntries) {

@@ -272,11 +272,9 @@ async function listPlain(file: Deno.FsFile, parser: TarParser): Promise<void> {
 
 /** Every entry of a tar or tar.gz (a tar.gz is decompressed whole to list it). */
 export async function listTar(
-  path: string,
-  archive: string,
-  gzipped: boolean,
-  meter: Meter,
+  o: { path: string; archive: string; gzipped: boolean; meter: Meter },
 ): Promise<RawEntry[]> {
+  const { path, archive, gzipped, meter } = o;
   const entries: RawEntry[] = [];
   await run(
     path,
@@ -294,10 +292,8 @@ export async function listTar(
 
 /** Extracts a tar or tar.gz entry by entry into `sink`. */
 export async function extractTar(
-  path: string,
-  archive: string,
-  gzipped: boolean,
-  sink: EntrySink,
+  o: { path: string; archive: string; gzipped: boolean; sink: EntrySink },
 ): Promise<void> {
+  const { path, archive, gzipped, sink } = o;
   await run(path, archive, gzipped, (entry) => sink.begin(entry), sink, false);
 }

@@ -182,7 +182,12 @@ export class TreeWriter {
               entry.path,
             );
           }
-          checkExpansion(this.#done, this.#consumed, this.#o.limits, `extracting ${entry.archive}`);
+          checkExpansion({
+            produced: this.#done,
+            consumed: this.#consumed,
+            limits: this.#o.limits,
+            what: `extracting ${entry.archive}`,
+          });
           this.#o.checkAborted();
           for (let at = 0; at < chunk.length;) at += file.writeSync(chunk.subarray(at));
         } catch (error) {

@@ -96,17 +96,22 @@ export function isOwnUniqueName(name: string, records: OwnRecords): "instance" |
  * plain DNS resolver waits for one direct answer that echoes its id and
  * questions; it knows nothing of cache-flush, and TTLs are capped at 10 s.
  */
-export function legacyReply(
-  query: MdnsPacket,
-  records: OwnRecords,
-  answers: Role[],
-  additionals: Role[],
-): Uint8Array[] {
+export function legacyReply(options: {
+  query: MdnsPacket;
+  records: OwnRecords;
+  answers: Role[];
+  additionals: Role[];
+}): Uint8Array[] {
+  const { query, records, answers, additionals } = options;
   const legacy = (role: Role): MdnsRecord => ({
     ...records[role],
     flush: false,
     ttl: Math.min(records[role].ttl, LEGACY_TTL),
   });
   const base = { id: query.id, questions: query.questions.map((q) => ({ ...q, qu: false })) };
-  return encodeResponse(base, answers.map(legacy), additionals.map(legacy));
+  return encodeResponse({
+    base,
+    answers: answers.map(legacy),
+    additionals: additionals.map(legacy),
+  });
 }

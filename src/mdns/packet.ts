@@ -148,12 +148,14 @@ export function encodeQuery(
  * Additional records go where they fit and are dropped otherwise: they are
  * an optimisation (RFC 6763 §12), never required.
  */
-export function encodeResponse(
-  base: Partial<MdnsPacket>,
-  answers: MdnsRecord[],
-  additionals: MdnsRecord[],
-  maxBytes = DEFAULT_MAX_SEND_BYTES,
-): Uint8Array[] {
+export function encodeResponse(options: {
+  base: Partial<MdnsPacket>;
+  answers: MdnsRecord[];
+  additionals: MdnsRecord[];
+  /** @default {DEFAULT_MAX_SEND_BYTES} */
+  maxBytes?: number;
+}): Uint8Array[] {
+  const { base, answers, additionals, maxBytes = DEFAULT_MAX_SEND_BYTES } = options;
   const head = { ...base, response: true, authoritative: true };
   const questionSize = (base.questions ?? []).reduce((n, q) => n + questionBytes(q), 0);
   const packets: MdnsPacket[] = [makePacket({ ...head, answers: [] })];

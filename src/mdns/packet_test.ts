@@ -132,7 +132,7 @@ Deno.test("a large response is split, and additional records go only where they 
     { length: 40 },
     (_, i) => record("x.local", "TXT", txt("k=" + "v".repeat(60) + i)),
   );
-  const packets = encodeResponse({}, answers, [srv], 1400);
+  const packets = encodeResponse({ base: {}, answers, additionals: [srv], maxBytes: 1400 });
   assert(packets.length >= 2);
   for (const p of packets) assert(p.length <= 1400);
   const all = packets.map((p) => decoded(p));

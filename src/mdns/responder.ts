@@ -189,7 +189,7 @@ export class Responder {
     if (answers.length === 0) return;
     const roles = answers.map((a) => a.role);
     if (from.port !== this.#mdnsPort) {
-      for (const data of legacyReply(packet, records, roles, additionals)) {
+      for (const data of legacyReply({ query: packet, records, answers: roles, additionals })) {
         this.#out.push({ iface: rx.iface, to: from, data });
       }
       return;
@@ -292,7 +292,7 @@ export class Responder {
   }
 
   #send(iface: string, to: Destination, answers: MdnsRecord[], additionals: MdnsRecord[]): void {
-    for (const data of encodeResponse({}, answers, additionals)) {
+    for (const data of encodeResponse({ base: {}, answers, additionals })) {
       this.#out.push({ iface, to, data });
     }
   }

@@ -30,11 +30,21 @@ Deno.test("the same passphrase derives the same party on every peer", async () =
   ]);
   assertEquals(a.fingerprint, b.fingerprint);
   assertNotEquals(a.fingerprint, c.fingerprint);
-  const fields = helloFields(1, "aaaaaaaaaaaaaaaa", null, "00".repeat(16));
+  const fields = helloFields({
+    version: 1,
+    clientId: "aaaaaaaaaaaaaaaa",
+    to: null,
+    nonce: "00".repeat(16),
+  });
   const proof = await a.prove(fields);
   assert(await b.verify(proof, fields), "same party verifies");
   assert(!await c.verify(proof, fields), "other party rejects");
-  assert(!await b.verify(proof, ackFields(1, "aaaaaaaaaaaaaaaa", "", "00".repeat(16))));
+  assert(
+    !await b.verify(
+      proof,
+      ackFields({ version: 1, serverId: "aaaaaaaaaaaaaaaa", clientId: "", nonce: "00".repeat(16) }),
+    ),
+  );
   assert(!await b.verify("zz", fields), "garbage proof rejected");
 });
 

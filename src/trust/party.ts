@@ -175,11 +175,15 @@ export class Party {
 }
 
 /** The fields proven by a hello proof, for {@linkcode Party.verify}. */
-export function helloFields(version: number, clientId: string, to: string | null, nonce: string) {
-  return ["hello", String(version), clientId, to ?? "", nonce];
+export function helloFields(
+  f: { version: number; clientId: string; to: string | null; nonce: string },
+) {
+  return ["hello", String(f.version), f.clientId, f.to ?? "", f.nonce];
 }
 
 /** The fields proven by a hello-ack proof, for {@linkcode Party.verify}. */
-export function ackFields(version: number, serverId: string, clientId: string, nonce: string) {
-  return ["hello-ack", String(version), serverId, clientId, nonce];
+export function ackFields(
+  f: { version: number; serverId: string; clientId: string; nonce: string },
+) {
+  return ["hello-ack", String(f.version), f.serverId, f.clientId, f.nonce];
 }

@@ -54,16 +54,16 @@ async function setup() {
   await claimDir(join(game, STAGING_DIR));
   await tree(NEW, join(game, STAGING_DIR, "files"));
   const enc = new TextEncoder();
-  const built = buildManifest(
-    "G",
-    "2",
-    1024,
-    Object.entries(NEW).map(([path, text]) => ({
+  const built = buildManifest({
+    game: "G",
+    version: "2",
+    blockSize: 1024,
+    files: Object.entries(NEW).map(([path, text]) => ({
       path,
       size: enc.encode(text).length,
       blocks: [sha256Hex(enc.encode(text))],
     })),
-  );
+  });
   await saveManifest(state, "G", built.bytes);
   const ctx = { stateDir: state, gamesDir: games, log: silentLogger };
   return {

@@ -21,11 +21,16 @@ Deno.test("block bitmaps round-trip, ignoring ids out of range", () => {
 Deno.test("saved progress loads back; damaged records are reported and skipped", async () => {
   const state = await Deno.makeTempDir();
   try {
-    const built = buildManifest("G", "1", 4, [{
-      path: "a",
-      size: 8,
-      blocks: ["a".repeat(64), "b".repeat(64)],
-    }]);
+    const built = buildManifest({
+      game: "G",
+      version: "1",
+      blockSize: 4,
+      files: [{
+        path: "a",
+        size: 8,
+        blocks: ["a".repeat(64), "b".repeat(64)],
+      }],
+    });
     await saveManifest(state, "G", built.bytes);
     await saveProgress(state, {
       game: "G",

@@ -11,7 +11,12 @@ import {
 const h = (c: string) => c.repeat(64);
 
 function manifestOf(content: string) {
-  return buildManifest("G", "2", 4, [{ path: "a.bin", size: 4, blocks: [h(content)] }]);
+  return buildManifest({
+    game: "G",
+    version: "2",
+    blockSize: 4,
+    files: [{ path: "a.bin", size: 4, blocks: [h(content)] }],
+  });
 }
 
 /** Peers that answer get-manifest with given bytes (fake sessions: failure injection only). */

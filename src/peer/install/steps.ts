@@ -87,10 +87,14 @@ export async function userFiles(root: string, written: readonly string[]): Promi
  */
 export async function carry(
   dirs: InstallDirs,
-  paths: readonly string[],
-  kept: string,
-  afterFirst?: () => Promise<void> | void,
+  options: {
+    paths: readonly string[];
+    kept: string;
+    /** Called once the first file moved (tests kill the process there). */
+    afterFirst?: () => Promise<void> | void;
+  },
 ): Promise<string[]> {
+  const { paths, kept, afterFirst } = options;
   const aside: string[] = [];
   let moved = 0;
   for (const path of paths) {

@@ -179,7 +179,7 @@ async function finishInstall(
   }
   await promote(dirs);
   await mark("promoted");
-  const kept = (await present(dirs)).backup ? await carryStep(ctx, dirs, intent, mark) : [];
+  const kept = (await present(dirs)).backup ? await carryStep(ctx, dirs, intent, { mark }) : [];
   await recordStep(ctx, intent, mark);
   await retireBackup(ctx, dirs, intent);
   await mark("cleaned");
@@ -195,8 +195,9 @@ export async function carryStep(
   ctx: TxContext,
   dirs: InstallDirs,
   intent: Intent,
-  mark: (point: string) => Promise<void> = async () => {},
+  options: { mark?: (point: string) => Promise<void> } = {},
 ): Promise<string[]> {
+  const mark = options.mark ?? (async () => {});
   if (intent.step !== "carrying") {
     // Without a record of what the previous install wrote, nothing in it can be told apart
     // as the user's: the old tree is kept whole instead (retireBackup).
@@ -205,7 +206,11 @@ export async function carryStep(
     await writeIntent(ctx.stateDir, intent);
     await mark("carrying");
   }
-  const kept = await carry(dirs, intent.carried, keptDir(dirs), () => mark("carried-one"));
+  const kept = await carry(dirs, {
+    paths: intent.carried,
+    kept: keptDir(dirs),
+    afterFirst: () => mark("carried-one"),
+  });
   if (kept.length) {
     ctx.log.warn(
       `${intent.game}: the new version also ships ${kept.length} of your files (${

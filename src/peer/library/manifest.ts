@@ -40,12 +40,13 @@ export function canonicalManifestBytes(manifest: Manifest): Uint8Array {
 }
 
 /** Builds the manifest of a game from its files' block hashes. */
-export function buildManifest(
-  game: string,
-  version: string,
-  blockSize: number,
-  files: readonly ManifestFile[],
-): BuiltManifest {
+export function buildManifest(options: {
+  game: string;
+  version: string;
+  blockSize: number;
+  files: readonly ManifestFile[];
+}): BuiltManifest {
+  const { game, version, blockSize, files } = options;
   const manifest: Manifest = {
     game,
     version,

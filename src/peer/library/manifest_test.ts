@@ -31,7 +31,7 @@ function body(files: unknown[], extra: Record<string, unknown> = {}) {
 }
 
 Deno.test("buildManifest sorts files by path and hashes the canonical bytes", () => {
-  const built = buildManifest("g", "1.0", 4, sample());
+  const built = buildManifest({ game: "g", version: "1.0", blockSize: 4, files: sample() });
   assertEquals(built.manifest.files.map((f) => f.path), [
     "data/big.pak",
     "empty.txt",
@@ -45,13 +45,13 @@ Deno.test("buildManifest sorts files by path and hashes the canonical bytes", ()
 });
 
 Deno.test("canonical bytes do not depend on input order or key order", () => {
-  const a = buildManifest("g", "1", 4, sample());
+  const a = buildManifest({ game: "g", version: "1", blockSize: 4, files: sample() });
   const shuffled = sample().reverse().map((f) => ({
     blocks: f.blocks,
     size: f.size,
     path: f.path,
   }));
-  const b = buildManifest("g", "1", 4, shuffled);
+  const b = buildManifest({ game: "g", version: "1", blockSize: 4, files: shuffled });
   assertEquals(b.bytes, a.bytes);
   assertEquals(b.hash, a.hash);
   assertEquals(
@@ -61,13 +61,13 @@ Deno.test("canonical bytes do not depend on input order or key order", () => {
 });
 
 Deno.test("parseManifest accepts what buildManifest produces", () => {
-  const built = buildManifest("g", "1", 4, sample());
+  const built = buildManifest({ game: "g", version: "1", blockSize: 4, files: sample() });
   const parsed = parseManifest(built.bytes, built.hash, { game: "g", version: "1" });
   assertEquals(parsed, { ok: true, manifest: built.manifest });
 });
 
 Deno.test("parseManifest checks the hash before anything else", () => {
-  const built = buildManifest("g", "1", 4, sample());
+  const built = buildManifest({ game: "g", version: "1", blockSize: 4, files: sample() });
   const tampered = built.bytes.slice();
   tampered[tampered.length - 3]! ^= 1;
   assertEquals(parseManifest(tampered, built.hash, { game: "g" }), {
@@ -80,7 +80,7 @@ Deno.test("parseManifest checks the hash before anything else", () => {
 });
 
 Deno.test("parseManifest refuses a manifest for another game or version", () => {
-  const built = buildManifest("g", "1", 4, sample());
+  const built = buildManifest({ game: "g", version: "1", blockSize: 4, files: sample() });
   assertEquals(parseManifest(built.bytes, built.hash, { game: "other" }).ok, false);
   assertEquals(parseManifest(built.bytes, built.hash, { game: "g", version: "2" }).ok, false);
   assertEquals(parseManifest(built.bytes, built.hash, { game: "g" }).ok, true);

@@ -42,7 +42,7 @@ export function serveFromCache(
     if (!blocks) return { kind: "missing" };
     files.push({ path: file.path, size: file.size, blocks });
   }
-  const built = buildManifest(scan.id, scan.version, blockSize, files);
+  const built = buildManifest({ game: scan.id, version: scan.version, blockSize, files });
   if (built.bytes.length > LIMITS.maxPayloadBytes) {
     return { kind: "failed", reason: `manifest larger than ${LIMITS.maxPayloadBytes} bytes` };
   }

@@ -76,11 +76,21 @@ function info(envelope: PeerInfo): PeerInfo {
 export async function clientHello(
   session: Session,
   local: LocalPeer,
-  expectedId: string | null,
-  signal?: AbortSignal,
+  options: {
+    /** The peer id we expect to reach (pinned), or null for a first contact. @default {null} */
+    expectedId?: string | null;
+    signal?: AbortSignal;
+  } = {},
 ): Promise<HandshakeResult> {
+  const { signal } = options;
+  const expectedId = options.expectedId ?? null;
   const nonce = hex(crypto.getRandomValues(new Uint8Array(16)));
-  const fields = helloFields(local.protocolVersion, local.peerId, expectedId, nonce);
+  const fields = helloFields({
+    version: local.protocolVersion,
+    clientId: local.peerId,
+    to: expectedId,
+    nonce,
+  });
   const sent = local.snapshot();
   const hello: Hello = {
     type: "hello",
@@ -102,7 +112,12 @@ export async function clientHello(
   const verifyAck = async (ack: AckEnvelope) =>
     await local.party.verify(
       ack.proof,
-      ackFields(ack.protocolVersion, ack.peerId, local.peerId, nonce),
+      ackFields({
+        version: ack.protocolVersion,
+        serverId: ack.peerId,
+        clientId: local.peerId,
+        nonce,
+      }),
     );
   if (header.type === "error") {
     const error = ErrorMessage.safeParse(header);
@@ -172,7 +187,12 @@ async function judgeHello(header: Record<string, unknown>, local: LocalPeer): Pr
     return refuse("bad-request", `expected hello: ${describeIssues(envelope.error)}`);
   }
   const h = envelope.data;
-  const fields = helloFields(h.protocolVersion, h.peerId, h.to, h.nonce);
+  const fields = helloFields({
+    version: h.protocolVersion,
+    clientId: h.peerId,
+    to: h.to,
+    nonce: h.nonce,
+  });
   if (!await local.party.verify(h.proof, fields)) {
     return refuse("unauthorized", "party proof failed (different party key?)");
   }
@@ -187,7 +207,12 @@ async function judgeHello(header: Record<string, unknown>, local: LocalPeer): Pr
     name: local.name,
     addr: local.addr,
     proof: await local.party.prove(
-      ackFields(local.protocolVersion, local.peerId, h.peerId, h.nonce),
+      ackFields({
+        version: local.protocolVersion,
+        serverId: local.peerId,
+        clientId: h.peerId,
+        nonce: h.nonce,
+      }),
     ),
   };
   if (h.protocolVersion !== local.protocolVersion) {

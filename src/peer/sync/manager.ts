@@ -162,7 +162,7 @@ export class PeerManager {
       throw new ConnectError("unreachable", errorMessage(error));
     }
     const session = this.#session(conn);
-    const result = await clientHello(session, this.#o.local, expectedId, signal);
+    const result = await clientHello(session, this.#o.local, { expectedId, signal });
     const record = this.#settle(session, result, "local");
     if (result.kind === "incompatible") {
       throw new ConnectError(
