@@ -3,7 +3,7 @@
  * peers on loopback: find a friend's game by search, download it and watch
  * the bar move, cancel another, reach every action with the keyboard alone.
  * The page is read the way assistive technology reads it (roles and names,
- * DESIGN §9). No request may leave 127.0.0.1, and no console error or CSP
+ * README "The web page"). No request may leave 127.0.0.1, and no console error or CSP
  * violation may happen. Screenshots of every page land in
  * artifacts/screenshots/.
  */

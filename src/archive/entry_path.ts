@@ -1,5 +1,5 @@
 /**
- * The rules for names inside archives (DESIGN §8, like wire paths in §5):
+ * The rules for names inside archives (ARCHITECTURE.md "Install: transactions and recovery", like wire paths in §5):
  * an accepted name is a relative POSIX path that stays inside the
  * destination and means the same file on Linux, macOS and Windows.
  *

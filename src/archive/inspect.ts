@@ -1,6 +1,6 @@
 /**
  * Inspection: every entry of every set is listed and checked before a byte
- * is written (DESIGN §8). One unsafe name, encrypted entry or cap exceeded
+ * is written (ARCHITECTURE.md "Install: transactions and recovery"). One unsafe name, encrypted entry or cap exceeded
  * refuses the whole install.
  *
  * @module

@@ -1,6 +1,6 @@
 /**
  * The caps that keep a hostile or broken archive from filling the disk or
- * the memory of a peer (DESIGN §8: bombs). Every cap is checked on what the
+ * the memory of a peer (ARCHITECTURE.md "Install: transactions and recovery": bombs). Every cap is checked on what the
  * archive declares before anything is written, and again on the bytes
  * actually produced while writing, so a lying header cannot get past them.
  *

@@ -1,5 +1,5 @@
 /**
- * Archive extraction for installs (DESIGN §8): finds the archives at a
+ * Archive extraction for installs (ARCHITECTURE.md "Install: transactions and recovery"): finds the archives at a
  * game's root by their content, checks every entry before a byte is
  * written, and extracts RAR 4/5 (solid, multi-volume), zip (zip64), tar and
  * tar.gz inside the executable, in a Web Worker.

@@ -2,7 +2,7 @@
  * Crash-safe file replacement: write a temporary file beside the target,
  * fsync it, rename it over the target, then fsync the folder where the
  * platform allows. A crash leaves either the old or the new content, never a
- * torn file (DESIGN §3: everything in the state dir is written this way).
+ * torn file (README "Where data lives": everything in the state dir is written this way).
  *
  * @module
  */

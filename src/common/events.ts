@@ -80,7 +80,7 @@ export interface EventMap {
 
 export type EventName = keyof EventMap;
 
-/** What runs on a game; at most one at a time (DESIGN §8; src/common/operations.ts). */
+/** What runs on a game; at most one at a time (ARCHITECTURE.md "Install: transactions and recovery"; src/common/operations.ts). */
 export type Operation = "download" | "install" | "update" | "uninstall" | "remove";
 
 /** One entry of the log. */

@@ -1,5 +1,5 @@
 /**
- * One operation per game at a time (DESIGN §8): downloads, installs,
+ * One operation per game at a time (ARCHITECTURE.md "Install: transactions and recovery"): downloads, installs,
  * updates, uninstalls and removals all claim their game here first. A
  * second claim on a busy game is refused with `busy` naming the running
  * operation; every start, hand-over and end is an `operation-changed` event,

@@ -2,7 +2,7 @@
  * Folders lanspread creates under names reserved for it (`.lanspread*` in a
  * game folder) carry a marker file, so that a folder of that name that we
  * did not make — a user's, or a symlink planted there — is never written
- * into, emptied or deleted (DESIGN §3, §8: "a directory with our reserved
+ * into, emptied or deleted (README "Where data lives", ARCHITECTURE.md "Install: transactions and recovery": "a directory with our reserved
  * name but neither our marker nor an intent is never touched").
  *
  * Every check uses `lstat`: a symlink is never followed, whatever it points at.

@@ -1,5 +1,5 @@
 /**
- * The page's assets, all inside the module graph (DESIGN §1: the executable
+ * The page's assets, all inside the module graph (README "Development": the executable
  * is self-contained): the client module, the style sheet and the icon. Each
  * is served under a name with its content hash, cached for good.
  *

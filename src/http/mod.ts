@@ -1,5 +1,5 @@
 /**
- * The peer's web page and HTTP API (DESIGN §9), on Hono. Everything reads
+ * The peer's web page and HTTP API (README "The web page"), on Hono. Everything reads
  * and acts through {@linkcode PeerApi}, the object the JSONL harness drives.
  *
  * | file | role | I/O |

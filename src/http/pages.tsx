@@ -21,7 +21,7 @@ import { DownloadsView, PartyView, PeersView } from "./ui/boards.tsx";
 import { ActivityView, type Kind, KINDS } from "./ui/activity.tsx";
 import { SettingsView } from "./ui/settings.tsx";
 
-/** What this peer can do: every peer installs (DESIGN §8), so a download may install right after. */
+/** What this peer can do: every peer installs (ARCHITECTURE.md "Install: transactions and recovery"), so a download may install right after. */
 export function abilities(_api: PeerApi): Abilities {
   return { install: true };
 }

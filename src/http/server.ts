@@ -1,5 +1,5 @@
 /**
- * Serves the app: the only caller of `Deno.serve` in lanspread (DESIGN §9).
+ * Serves the app: the only caller of `Deno.serve` in lanspread (README "The web page").
  * Binds 127.0.0.1 by default; any other address needs a token (given, or
  * generated once into the state dir), and the names the `Host` header may
  * carry are this machine's own.

@@ -110,7 +110,7 @@ export async function buildParts(options: RuntimeOptions): Promise<Parts> {
     gamesDir: options.gamesDir,
     log: options.log.child("download"),
   });
-  // So is an interrupted install, update, uninstall or remove (DESIGN §8).
+  // So is an interrupted install, update, uninstall or remove (ARCHITECTURE.md "Install: transactions and recovery").
   await recoverInstalls({
     stateDir: options.stateDir,
     gamesDir: options.gamesDir,

@@ -15,7 +15,7 @@ import type { RuntimeOptions } from "./runtime.ts";
 import type { SettingName } from "./settings.ts";
 import { errorMessage } from "../common/errors.ts";
 
-/** The default port of the web page (DESIGN: the HTTP API comes with it). */
+/** The default port of the web page (README "The web page"). */
 export const DEFAULT_WEB_PORT = 47880;
 /** The default address of the web page: this computer only. */
 export const DEFAULT_WEB_HOST = "127.0.0.1";

@@ -1,5 +1,5 @@
 /**
- * The JSONL harness (DESIGN §7): one JSON command per line in, one JSON
+ * The JSONL harness (README "JSONL harness"): one JSON command per line in, one JSON
  * record per line out. Commands run concurrently (a `wait-peers` does not
  * hold up a `status`); each answer echoes the command's `id`. Every event of
  * the log is written as it happens, starting with those already logged.

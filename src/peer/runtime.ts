@@ -1,5 +1,5 @@
 /**
- * The composition root (DESIGN §6): builds every service of a peer, runs each
+ * The composition root (ARCHITECTURE.md "Threads of control"): builds every service of a peer, runs each
  * under one AbortSignal with its supervision policy, and shuts down in order:
  * stop dialling, stop downloads between blocks, goodbye to every peer, close
  * the endpoint, stop the library, and resolve once every task has ended.
@@ -160,7 +160,7 @@ export class Runtime {
     return runtime;
   }
 
-  /** Announces us and dials every lanspread peer mDNS finds (DESIGN §1). */
+  /** Announces us and dials every lanspread peer mDNS finds (README "Development"). */
   #startDiscovery(log: Logger): void {
     const announced = new Set<string>();
     const discovery = new Discovery({

@@ -1,6 +1,6 @@
 /**
  * Runs the peer's services under one AbortSignal with a policy each
- * (DESIGN §6), and remembers each service's last error for the status page:
+ * (ARCHITECTURE.md "Threads of control"), and remembers each service's last error for the status page:
  *
  * - `required`: its failure is the peer's failure (`runtime-failed`, stop);
  * - `restart`: restarted after a delay, as long as the peer runs;

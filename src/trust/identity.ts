@@ -1,5 +1,5 @@
 /**
- * The peer's persistent identity (DESIGN §4): an ECDSA P-256 key kept in the
+ * The peer's persistent identity (README "The party key"): an ECDSA P-256 key kept in the
  * state dir, the peer id derived from it, and a certificate issued by the
  * current party's CA. The key, and so the peer id, survive restarts and
  * party changes; only the certificate is re-issued, when the party changes

@@ -1,5 +1,5 @@
 /**
- * The party: everything derived from the party key (passphrase), DESIGN §4.
+ * The party: everything derived from the party key (passphrase), README "The party key".
  *
  * ```
  * master  = PBKDF2-SHA256(passphrase, "lanspread/party/v1", 100000 rounds, 32 bytes)

@@ -141,7 +141,7 @@ export const CLOSE = {
 // ---------------------------------------------------------------------------
 /** Peer id: base32 (RFC 4648, lower case) of the first 80 bits of SHA-256(SPKI). */
 export const PeerId = z.string().regex(/^[a-z2-7]{16}$/, "not a peer id");
-/** Game id = its folder name (DESIGN §3), one that can exist on every system. */
+/** Game id = its folder name (README "Where data lives"), one that can exist on every system. */
 export const GameId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "not a game id")
   .refine((id) => portableNameError(id) === null, "not a game id (not a folder name on Windows)");
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "not a sha-256 hex digest");

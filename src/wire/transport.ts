@@ -1,7 +1,7 @@
 /**
  * QUIC transport (RFC 9000) over Deno's unstable QUIC API: the only module
  * that touches `Deno.Quic*`. One UDP endpoint serves both directions: it
- * listens, and outbound connections leave from the same port (DESIGN §5).
+ * listens, and outbound connections leave from the same port (README "How peers talk").
  *
  * The rest of the peer sees {@linkcode Connection}s carrying web-stream
  * pairs, so everything above this file is testable without sockets.

@@ -7,7 +7,7 @@
  */
 import type { GameRow } from "../../peer/views.ts";
 
-/** The state a game reads as (DESIGN §9). */
+/** The state a game reads as (README "The web page"). */
 export type GameState =
   | "Installed"
   | "Downloaded"

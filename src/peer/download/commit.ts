@@ -1,7 +1,8 @@
 /**
- * Turning a verified staging folder into the game, all or nothing (DESIGN
- * §3): an update either completes, or leaves the old version complete and
- * usable with the new one still staged, never a mix.
+ * Turning a verified staging folder into the game, all or nothing
+ * (ARCHITECTURE.md "Download commit and recovery"): an update either
+ * completes, or leaves the old version complete and usable with the new one
+ * still staged, never a mix.
  *
  * A journal in the state dir says what moves where, then:
  * 1. the old `version.ini` is moved aside into `<game>/.lanspread-previous/`

@@ -1,6 +1,6 @@
 /**
  * Who a game can come from. Sources are the connected peers that offer the
- * game at the highest version (DESIGN §3). Their manifests are fetched and
+ * game at the highest version (README "Where data lives"). Their manifests are fetched and
  * checked; the manifest most of them agree on is the target, and a peer
  * whose manifest differs (or does not parse) is not used.
  *

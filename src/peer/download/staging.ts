@@ -1,7 +1,7 @@
 /**
  * Where a download's bytes land before they are trusted: a staging folder
  * inside the game folder, `<games>/<id>/.lanspread-download/`, which is
- * never shared or listed (DESIGN §3). The old version beside it stays whole
+ * never shared or listed (README "Where data lives"). The old version beside it stays whole
  * and usable until the new one is complete and verified.
  *
  * The staging folder carries our ownership marker (common/owned_dir.ts): a

@@ -144,7 +144,7 @@ export class Installs {
       claim.switchTo(installed ? "update" : "install");
       const sets = await findArchives(dirs.gameDir, { signal: this.#abort.signal });
       if (sets.length === 0) {
-        // DESIGN §3: a game without archives needs no install; a download that asked for one is done.
+        // README "Where data lives": a game without archives needs no install; a download that asked for one is done.
         if (handed) {
           this.#o.log.info(`${game} has no archives: nothing to install`);
           return { game, version, files: 0, bytes: 0 };

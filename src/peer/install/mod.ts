@@ -1,5 +1,5 @@
 /**
- * Installing games (DESIGN §8): a downloaded game's archives are extracted
+ * Installing games (ARCHITECTURE.md "Install: transactions and recovery"): a downloaded game's archives are extracted
  * (src/archive, in a worker) into staging, which becomes `local/`; an
  * update keeps the user's files; uninstall and remove; play. Every step is
  * crash-safe: an intent per game in the state dir and a startup recovery

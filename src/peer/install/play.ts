@@ -1,5 +1,5 @@
 /**
- * What `play` starts (DESIGN §8): a game's start, server and setup commands
+ * What `play` starts (ARCHITECTURE.md "Install: transactions and recovery"): a game's start, server and setup commands
  * come from `game.json` (`start`, `server`, `setup`: paths under `local/`),
  * else the seed project's conventions under `local/`: `game_start.cmd`,
  * `server_start.cmd`, `game_setup.cmd` on Windows, `start.sh`,

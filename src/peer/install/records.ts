@@ -1,6 +1,6 @@
 /**
  * What an install keeps in the state dir, each file written atomically
- * (DESIGN §3):
+ * (README "Where data lives"):
  * - the intent of the operation running on a game,
  *   `<state>/install/<game>.intent.json`, rewritten before and after each
  *   step and deleted when the operation is over ({@linkcode Intent});

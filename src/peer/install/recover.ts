@@ -1,5 +1,5 @@
 /**
- * Startup recovery (DESIGN §8): before the library scans, every intent an
+ * Startup recovery (ARCHITECTURE.md "Install: transactions and recovery"): before the library scans, every intent an
  * interrupted install, update, uninstall or remove left behind is ended as
  * its row of the recovery table says (recovery_table.ts), and staging that
  * carries our marker but no intent (a crash right after it was made) goes.

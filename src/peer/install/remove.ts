@@ -1,5 +1,5 @@
 /**
- * Remove (DESIGN §8): deletes a game's downloaded (shared) files, never
+ * Remove (ARCHITECTURE.md "Install: transactions and recovery"): deletes a game's downloaded (shared) files, never
  * `local/`, and forgets its download record. Refused with `installed` while
  * `local/` exists. `version.ini` goes first, so that from the first step on
  * the folder no longer claims a version (nobody downloads a half-removed

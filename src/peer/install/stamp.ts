@@ -1,5 +1,5 @@
 /**
- * First play after an install (DESIGN §8): the player name and language go
+ * First play after an install (ARCHITECTURE.md "Install: transactions and recovery"): the player name and language go
  * into the first `account_name.txt`, `language.txt` and the `PersonaName =`
  * line of the first `SmartSteamEmu.ini` under `local/` (alphabetical
  * depth-first, symlinks skipped), keeping every other line and the line

@@ -1,5 +1,5 @@
 /**
- * The file-system steps of an install, update and uninstall (DESIGN §8),
+ * The file-system steps of an install, update and uninstall (ARCHITECTURE.md "Install: transactions and recovery"),
  * each one rename or one deletion where it can be, so that a crash between
  * any two leaves a state the recovery table (recovery_table.ts) knows. The
  * caller decides which folders are ours (intent or marker); these only act.

@@ -1,6 +1,6 @@
 /**
- * The forward runs of install (and update), uninstall and remove (DESIGN
- * §8). Each writes its intent before and after every step, so that a crash
+ * The forward runs of install (and update), uninstall and remove
+ * (ARCHITECTURE.md "Install: transactions and recovery"). Each writes its intent before and after every step, so that a crash
  * at any moment leaves a row of the recovery table (recovery_table.ts);
  * a failure before the swap undoes itself at once: the old `local/` was never
  * touched and staging is deleted.

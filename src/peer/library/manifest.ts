@@ -1,5 +1,5 @@
 /**
- * Manifests: what a game consists of, block hash by block hash (DESIGN §5).
+ * Manifests: what a game consists of, block hash by block hash (README "How peers talk").
  *
  * The canonical bytes are JSON with a fixed key order (`game`, `version`,
  * `blockSize`, `files`; per file `path`, `size`, `blocks`) and files sorted

@@ -2,7 +2,7 @@
  * Validation of relative paths and game ids that arrive from the wire.
  *
  * Every path a peer names (in a manifest or a get-block request) is untrusted
- * (DESIGN §5). A path accepted here is a plain relative POSIX path that, once
+ * (README "How peers talk"). A path accepted here is a plain relative POSIX path that, once
  * joined to a game folder, cannot leave it, cannot reach the installed tree
  * (`local/`) or our own transient files (`.lanspread*`), and means the same
  * thing on Linux, macOS and Windows. The scanner applies the same rule to

@@ -1,5 +1,5 @@
 /**
- * Scanning of the games directory (DESIGN §3).
+ * Scanning of the games directory (README "Where data lives").
  *
  * A game is a sub-folder whose name is a game id. Its shared files are every
  * regular file below it except the installed tree (`local/`) and our own

@@ -1,5 +1,5 @@
 /**
- * Ordering of game versions (DESIGN §3): "by numeric dot/dash segments, else
+ * Ordering of game versions (README "Where data lives"): "by numeric dot/dash segments, else
  * as strings".
  *
  * Choosing numeric or string comparison per *pair of versions* would not be a

@@ -1,5 +1,5 @@
 /**
- * Library deltas (DESIGN §5): pure functions on snapshots. A sender diffs the
+ * Library deltas (README "How peers talk"): pure functions on snapshots. A sender diffs the
  * snapshot its peer last received against the current one, so any number of
  * quick changes coalesce into one delta; a receiver applies a delta only on a
  * matching from-rev and otherwise asks for a fresh snapshot.

@@ -1,5 +1,5 @@
 /**
- * Hello exchange, the first stream of every connection (DESIGN §4, §5).
+ * Hello exchange, the first stream of every connection (README "The party key", README "How peers talk").
  *
  * ```
  * client                                   server

@@ -1,7 +1,7 @@
 /**
  * The table of known peers, keyed by peer id. A peer is recorded by its id
  * and its advertised listener address, never by the ephemeral source address
- * of an inbound connection (DESIGN §5).
+ * of an inbound connection (README "How peers talk").
  *
  * @module
  */
