@@ -240,6 +240,7 @@ export class Download {
       onDropped: (peerId, reason) => {
         this.#dropped.push({ peerId, reason });
         this.#d.events.emit("download-source-dropped", { game: this.game, peerId, reason });
+        this.#followSources(); // the last source dropped: stalled, and the event says why
       },
       onBadBlock: this.#d.onBadBlock,
     });

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
 import { type Manifest, Sha256Hex } from "../../wire/protocol.ts";
 import { isGameId, parseManifest } from "../library/mod.ts";
@@ -129,6 +129,7 @@ export async function appendStamps(
 ): Promise<void> {
   if (stamps.size === 0) return;
   const path = progressPaths(stateDir, game).stamps;
+  await Deno.mkdir(dirname(path), { recursive: true });
   using file = await Deno.open(path, { append: true, create: true });
   const bytes = new TextEncoder().encode([...stamps].map(stampLine).join(""));
   let written = 0;
