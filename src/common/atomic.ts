@@ -8,17 +8,28 @@
  */
 import { dirname, join } from "node:path";
 
-/** Replaces `path` with `data` atomically, creating parent folders. */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+/**
+ * Replaces `path` with `data` atomically, creating parent folders. `data`
+ * may come in chunks (strings are UTF-8 encoded one at a time), so that a
+ * large document is never held whole as one string and its bytes.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | string | Iterable<Uint8Array | string>,
+): Promise<void> {
   const dir = dirname(path);
   await Deno.mkdir(dir, { recursive: true });
   const temp = join(dir, `.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const chunks = typeof data === "string" || data instanceof Uint8Array ? [data] : data;
+  const encoder = new TextEncoder();
   try {
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      for (const chunk of chunks) {
+        const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      }
       await file.sync();
     } finally {
       file.close();

@@ -147,9 +147,25 @@ export class HashCache {
   async save(): Promise<void> {
     const changes = this.#changes;
     if (changes === this.#saved) return;
-    const files = [...this.#entries].map(([path, e]) => ({ path, ...e }));
-    const body = { v: VERSION, game: this.game, dir: this.dir, blockSize: this.blockSize, files };
-    await writeFileAtomic(this.#path, JSON.stringify(body));
+    const head = { v: VERSION, game: this.game, dir: this.dir, blockSize: this.blockSize };
+    // The same JSON as one stringify of {...head, files}, written a few hundred entries at a
+    // time: a game of 50,000 files must not cost its whole cache as one string.
+    const entries = this.#entries;
+    function* json(): Generator<string> {
+      yield JSON.stringify(head).slice(0, -1) + ',"files":[';
+      let batch: string[] = [];
+      let first = true;
+      for (const [path, e] of entries) {
+        batch.push((first ? "" : ",") + JSON.stringify({ path, ...e }));
+        first = false;
+        if (batch.length === 512) {
+          yield batch.join("");
+          batch = [];
+        }
+      }
+      yield batch.join("") + "]}";
+    }
+    await writeFileAtomic(this.#path, json());
     this.#saved = Math.max(this.#saved, changes);
   }
 }

@@ -36,6 +36,22 @@ Deno.test("HashCache round-trips entries keyed by path and stamp", async () => {
   assertEquals(again.get("missing", st(5, 7)), undefined);
 });
 
+Deno.test("a cache written in batches reads back whole, whatever its size (0, 512, 1024, 1025)", async () => {
+  await using state = await tempDir();
+  const { log } = capture();
+  for (const count of [0, 512, 1024, 1025]) {
+    const cache = await HashCache.load(state.path, `g${count}`, "/games/g", 4, log);
+    for (let i = 0; i < count; i++) cache.set(`f${i}`, st(i, 7), [H]);
+    cache.set("last", st(1, 1), []);
+    await cache.save();
+    const text = await Deno.readTextFile(hashCachePath(state.path, `g${count}`));
+    assertEquals(JSON.parse(text).files.length, count + 1, `${count} entries: valid JSON`);
+    const again = await HashCache.load(state.path, `g${count}`, "/games/g", 4, log);
+    assertEquals(again.size, count + 1);
+    if (count) assertEquals(again.get(`f${count - 1}`, st(count - 1, 7)), [H]);
+  }
+});
+
 Deno.test("a cache entry is missed when only ctime, inode or device differ (cp -p, rsync -t)", async () => {
   await using state = await tempDir();
   const { log } = capture();

@@ -25,18 +25,44 @@ export interface BuiltManifest {
   hash: string;
 }
 
-/** The canonical JSON bytes of `manifest` (files sorted by path, fixed key order). */
+/** Whether `files` are in manifest order already (as a scan lists them). */
+function sortedByPath(files: readonly ManifestFile[]): boolean {
+  for (let i = 1; i < files.length; i++) {
+    if (comparePaths(files[i - 1]!.path, files[i]!.path) > 0) return false;
+  }
+  return true;
+}
+
+/**
+ * The canonical JSON bytes of `manifest`: `{game, version, blockSize,
+ * files: [{path, size, blocks}]}` in that key order, files sorted by path —
+ * exactly `JSON.stringify` of that object, built a few thousand files at a
+ * time so that a manifest of 50,000 files is never one giant string.
+ */
 export function canonicalManifestBytes(manifest: Manifest): Uint8Array {
-  const files = manifest.files
-    .map((f) => ({ path: f.path, size: f.size, blocks: f.blocks }))
-    .sort((a, b) => comparePaths(a.path, b.path));
-  const body = {
-    game: manifest.game,
-    version: manifest.version,
-    blockSize: manifest.blockSize,
-    files,
-  };
-  return new TextEncoder().encode(JSON.stringify(body));
+  const files = sortedByPath(manifest.files)
+    ? manifest.files
+    : [...manifest.files].sort((a, b) => comparePaths(a.path, b.path));
+  const { game, version, blockSize } = manifest;
+  const encoder = new TextEncoder();
+  const parts: Uint8Array[] = [];
+  let text = JSON.stringify({ game, version, blockSize }).slice(0, -1) + ',"files":[';
+  for (let i = 0; i < files.length; i++) {
+    const { path, size, blocks } = files[i]!;
+    text += (i ? "," : "") + JSON.stringify({ path, size, blocks });
+    if (text.length > 65_536) {
+      parts.push(encoder.encode(text));
+      text = "";
+    }
+  }
+  parts.push(encoder.encode(text + "]}"));
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
 
 /** Builds the manifest of a game from its files' block hashes. */

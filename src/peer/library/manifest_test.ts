@@ -44,6 +44,18 @@ Deno.test("buildManifest sorts files by path and hashes the canonical bytes", ()
   );
 });
 
+Deno.test("canonical bytes are exactly JSON.stringify of the sorted body, also past a batch", () => {
+  const files = Array.from({ length: 3_000 }, (_, i) => ({
+    path: `d/f${String(i).padStart(5, "0")}`,
+    size: i,
+    blocks: i % 7 ? ["c".repeat(64)] : [],
+  }));
+  const manifest = { game: "g", version: "1", blockSize: 4, files };
+  const expected = new TextEncoder().encode(JSON.stringify(manifest));
+  assertEquals(canonicalManifestBytes(manifest), expected);
+  assertEquals(canonicalManifestBytes({ ...manifest, files: [...files].reverse() }), expected);
+});
+
 Deno.test("canonical bytes do not depend on input order or key order", () => {
   const a = buildManifest({ game: "g", version: "1", blockSize: 4, files: sample() });
   const shuffled = sample().reverse().map((f) => ({
