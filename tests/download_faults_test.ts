@@ -3,7 +3,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "./assert.ts";
-import { fileBytes, type GameSpec, tempTree, writeGame } from "./fixtures.ts";
+import { canMountTmpfs, fileBytes, type GameSpec, run, tempTree, writeGame } from "./fixtures.ts";
 import { PeerProcess } from "./peer_process.ts";
 import { EventLog } from "../src/common/events.ts";
 import { silentLogger } from "../src/common/log.ts";
@@ -15,19 +15,6 @@ import type { LibraryPort } from "../src/peer/sync/serve.ts";
 import { sha256Hex } from "../src/peer/library/mod.ts";
 
 const MiB = 1024 * 1024;
-
-function canMountTmpfs(): string | null {
-  if (Deno.build.os !== "linux") return "tmpfs needs Linux";
-  if (Deno.uid() !== 0) return "mounting a tmpfs needs root (CI runs as root)";
-  return null;
-}
-
-async function run(cmd: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
 
 const skipDiskFull = canMountTmpfs();
 if (skipDiskFull) console.error(`skipping the disk-full download test: ${skipDiskFull}`);

@@ -7,8 +7,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { type GameSpec, tempTree, type Tree, writeGame } from "./fixtures.ts";
-import { HarnessError, inTree, PeerProcess } from "./peer_process.ts";
+import { type GameSpec, tempTree, writeGame } from "./fixtures.ts";
+import { HarnessError, inTree, offered, PeerProcess, startSeed } from "./peer_process.ts";
 import { gameDigest, random } from "./tree_digest.ts";
 
 const MiB = 1024 * 1024;
@@ -31,26 +31,6 @@ function v1(): GameSpec {
   const files: Record<string, number> = { "data/a.pak": 3 * MiB, "old/legacy.bin": 200_000 };
   for (let i = 0; i < 1_500; i++) files[`maps/m${i % 40}/tile${i}.dat`] = 500 + (i % 200);
   return { id: "Big", version: "1", files };
-}
-
-async function startSeed(t: Tree, name: string, spec: GameSpec, extra: string[] = []) {
-  await writeGame(t.path(name), spec);
-  const seed = await PeerProcess.start(inTree(t, name, { extraArgs: extra }));
-  await seed.waitEvent("library-hashed", (e) => e.game === spec.id, 60_000);
-  return seed;
-}
-
-/** Waits until `dl` lists `game` at `version` from `count` sources. */
-async function offered(dl: PeerProcess, game: string, version: string, count = 1) {
-  await dl.until(
-    async () => {
-      const row = (await dl.games()).find((g) => g.id === game);
-      const ok = row?.latestVersion === version && (row.sources as string[]).length >= count;
-      return ok ? true : undefined;
-    },
-    20_000,
-    `${game} ${version} offered`,
-  );
 }
 
 /** Resolves as soon as `path` exists (polled every millisecond or two). */
@@ -150,7 +130,7 @@ Deno.test({
       version: "1",
       files: { "a.bin": 8 * MiB, "b.bin": 8 * MiB, "c.bin": 8 * MiB },
     };
-    const seed = await startSeed(t, "seed", spec, ["--upload-limit=3"]);
+    const seed = await startSeed(t, "seed", spec, { extraArgs: ["--upload-limit=3"] });
     let dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
     try {
       await offered(dl, "Big", "1");

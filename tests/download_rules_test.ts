@@ -5,36 +5,11 @@
  * changes during a download, and what cancel and damaged records leave.
  */
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { type GameSpec, tempTree, writeGame } from "./fixtures.ts";
-import { HarnessError, inTree, PeerProcess } from "./peer_process.ts";
+import { type GameSpec, tempTree } from "./fixtures.ts";
+import { HarnessError, inTree, offered, PeerProcess, startSeed } from "./peer_process.ts";
 import { gameDigest } from "./tree_digest.ts";
 
 const MiB = 1024 * 1024;
-
-async function seedWith(
-  t: { path: (...p: string[]) => string },
-  name: string,
-  spec: GameSpec,
-  extra: string[] = [],
-) {
-  await writeGame(t.path(name), spec);
-  const seed = await PeerProcess.start(inTree(t, name, { extraArgs: extra }));
-  await seed.waitEvent("library-hashed", (e) => e.game === spec.id, 60_000);
-  return seed;
-}
-
-async function offered(dl: PeerProcess, game: string, version: string, count = 1) {
-  await dl.until(
-    async () => {
-      const row = (await dl.games()).find((g) => g.id === game);
-      return row?.latestVersion === version && (row.sources as string[]).length >= count
-        ? true
-        : undefined;
-    },
-    20_000,
-    `${game} ${version} offered by ${count}`,
-  );
-}
 
 Deno.test({
   name:
@@ -44,7 +19,7 @@ Deno.test({
   async fn() {
     const t = await tempTree();
     const v1: GameSpec = { id: "G", version: "1", files: { "a.bin": 8 * MiB, "b.bin": 8 * MiB } };
-    const seed = await seedWith(t, "seed", v1, ["--upload-limit=3"]);
+    const seed = await startSeed(t, "seed", v1, { extraArgs: ["--upload-limit=3"] });
     const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
     try {
       await offered(dl, "G", "1");
@@ -74,8 +49,8 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const t = await tempTree();
-    const a = await seedWith(t, "a", { id: "G", version: "1", files: { "x.bin": 1000 } });
-    const b = await seedWith(t, "b", { id: "G", version: "1", files: { "y.bin": 1000 } });
+    const a = await startSeed(t, "a", { id: "G", version: "1", files: { "x.bin": 1000 } });
+    const b = await startSeed(t, "b", { id: "G", version: "1", files: { "y.bin": 1000 } });
     const dl = await PeerProcess.start(inTree(t, "dl", { connect: [a.addr, b.addr] }));
     try {
       await offered(dl, "G", "1", 2);
@@ -125,9 +100,16 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const t = await tempTree();
-    const seed = await seedWith(t, "seed", { id: "G", version: "1", files: { "a.bin": 8 * MiB } }, [
-      "--upload-limit=2",
-    ]);
+    const seed = await startSeed(
+      t,
+      "seed",
+      { id: "G", version: "1", files: { "a.bin": 8 * MiB } },
+      {
+        extraArgs: [
+          "--upload-limit=2",
+        ],
+      },
+    );
     const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
     try {
       await Deno.writeTextFile(t.path("a-file"), "x");
@@ -160,9 +142,16 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const t = await tempTree();
-    const seed = await seedWith(t, "seed", { id: "G", version: "1", files: { "a.bin": 8 * MiB } }, [
-      "--upload-limit=2",
-    ]);
+    const seed = await startSeed(
+      t,
+      "seed",
+      { id: "G", version: "1", files: { "a.bin": 8 * MiB } },
+      {
+        extraArgs: [
+          "--upload-limit=2",
+        ],
+      },
+    );
     let dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
     try {
       await offered(dl, "G", "1");

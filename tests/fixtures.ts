@@ -82,3 +82,18 @@ export async function lyingHashCache(
   }
   await cache.save();
 }
+
+/** Why a tmpfs cannot be mounted here (for disk-full tests), or null when it can. */
+export function canMountTmpfs(): string | null {
+  if (Deno.build.os !== "linux") return "tmpfs needs Linux";
+  if (Deno.uid() !== 0) return "mounting a tmpfs needs root (CI runs as root)";
+  return null;
+}
+
+/** Runs a command; rejects with its stderr when it fails. */
+export async function run(cmd: string, ...args: string[]): Promise<void> {
+  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) {
+    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}

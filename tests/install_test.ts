@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { tempTree } from "./fixtures.ts";
+import { canMountTmpfs, run, tempTree } from "./fixtures.ts";
 import { HarnessError, type HarnessRecord, inTree, PeerProcess } from "./peer_process.ts";
 import { writeZip } from "./fixtures/archives.ts";
 import {
@@ -290,20 +290,8 @@ Deno.test({
   },
 });
 
-function canMountTmpfs(): string | null {
-  if (Deno.build.os !== "linux") return "tmpfs needs Linux";
-  if (Deno.uid() !== 0) return "mounting a tmpfs needs root (CI runs as root)";
-  return null;
-}
 const skipTmpfs = canMountTmpfs();
 if (skipTmpfs) console.error(`skipping the disk-full install test: ${skipTmpfs}`);
-
-async function run(cmd: string, ...args: string[]): Promise<void> {
-  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
-  if (!out.success) {
-    throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
 
 Deno.test({
   name: "a disk too small for the extraction gives disk-full and the old version intact",

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type GameSpec, writeGame } from "./fixtures.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(ROOT, "main.ts");
@@ -294,4 +295,35 @@ export class PeerProcess {
       clearTimeout(timer);
     }
   }
+}
+
+/** Starts peer `name` of `t` seeding `spec` (written first) and waits until it has hashed it. */
+export async function startSeed(
+  t: { path: (...parts: string[]) => string },
+  name: string,
+  spec: GameSpec,
+  extra: Partial<PeerProcessOptions> = {},
+): Promise<PeerProcess> {
+  await writeGame(t.path(name), spec);
+  const seed = await PeerProcess.start(inTree(t, name, extra));
+  await seed.waitEvent("library-hashed", (e) => e.game === spec.id, 60_000);
+  return seed;
+}
+
+/** Waits until `peer` lists `game` at `version` from at least `count` sources. */
+export async function offered(
+  peer: PeerProcess,
+  game: string,
+  version: string,
+  count = 1,
+): Promise<void> {
+  await peer.until(
+    async () => {
+      const row = (await peer.games()).find((g) => g.id === game);
+      const ok = row?.latestVersion === version && (row.sources as string[]).length >= count;
+      return ok ? true : undefined;
+    },
+    20_000,
+    `${game} ${version} offered by ${count}`,
+  );
 }
