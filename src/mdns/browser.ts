@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { escapeControls } from "../common/log.ts";
 import { type Logger, silentLogger } from "../common/log.ts";
 import { encodeQuery, type MdnsQuestion, type MdnsRecord, nameKey, sameName } from "./packet.ts";
 import { RecordCache } from "./cache.ts";
@@ -239,7 +240,8 @@ export class Browser {
         at,
         peer: {
           peerId: fields.peerId,
-          name: labelOf(instance)!,
+          // Heard from anyone on the LAN: shown and logged, so never with controls in it.
+          name: escapeControls(labelOf(instance)!),
           protocolVersion: fields.protocolVersion,
           rev: fields.rev,
           addrs,

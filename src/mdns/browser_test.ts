@@ -91,6 +91,12 @@ Deno.test("a lanspread announcement yields a peer; another service's records are
   assert(!b.takeChanged());
 });
 
+Deno.test("a peer name heard with control characters is shown with them escaped", () => {
+  const b = browser();
+  respond(b, announcement("bob\u001b[2J\u202e", BOB, "10.77.0.3", 5), 100);
+  assertEquals([...b.peers(OWN).values()].map((p) => p.name), ["bob\\x1b[2J\\u202e"]);
+});
+
 Deno.test("our own peer id and instances without a valid TXT are not peers", () => {
   const b = browser();
   respond(b, announcement("me", OWN, "10.77.0.2"), 100);
