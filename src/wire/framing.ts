@@ -96,11 +96,20 @@ function sourceOf(readable: ReadableStream<Uint8Array>): ByteSource {
   }
 }
 
+/** A frame's header, read before its payload. */
+export interface FrameHead {
+  header: Record<string, unknown>;
+  /** Bytes of payload that follow (the header's `payload`, checked against the limits). */
+  payloadLength: number;
+}
+
 /** Reads frames from a byte stream. */
 export class FrameReader {
   #source: ByteSource;
   #maxHeader: number;
   #maxPayload: number;
+  /** Payload bytes of the current frame not read yet. */
+  #payloadLeft = 0;
 
   constructor(readable: ReadableStream<Uint8Array>, limits: FrameLimits = {}) {
     this.#source = sourceOf(readable);
@@ -114,7 +123,23 @@ export class FrameReader {
    * so that a caller can reuse buffers.
    */
   async read(allocate?: (bytes: number) => ArrayBuffer): Promise<Frame | null> {
-    const prefix = await this.#readExact(4, true);
+    const head = await this.readHeader();
+    if (head === null) return null;
+    const { header, payloadLength } = head;
+    if (payloadLength === 0) return { header };
+    // Allocation is bounded by the limits checked in readHeader.
+    const buffer = allocate?.(payloadLength) ?? new ArrayBuffer(payloadLength);
+    return { header, payload: await this.readPayload(new Uint8Array(buffer, 0, payloadLength)) };
+  }
+
+  /**
+   * The next frame's header, or null when the stream ended cleanly between
+   * frames. Its payload is read with {@linkcode readPayload} (all of it,
+   * before the next header).
+   */
+  async readHeader(): Promise<FrameHead | null> {
+    if (this.#payloadLeft > 0) throw new Error("the payload of the last frame was not read");
+    const prefix = await this.#fill(new Uint8Array(4), true);
     if (prefix === null) return null;
     const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 4).getUint32(0);
     if (headerLength === 0) throw new FramingError("malformed", "empty frame header");
@@ -124,7 +149,7 @@ export class FrameReader {
         `frame header of ${headerLength} bytes exceeds ${this.#maxHeader}`,
       );
     }
-    const header = parseHeader((await this.#readExact(headerLength, false))!);
+    const header = parseHeader((await this.#fill(new Uint8Array(headerLength), false))!);
     const payloadLength = header.payload ?? 0;
     if (
       typeof payloadLength !== "number" || !Number.isSafeInteger(payloadLength) ||
@@ -138,8 +163,28 @@ export class FrameReader {
         `frame payload of ${payloadLength} bytes exceeds ${this.#maxPayload}`,
       );
     }
-    if (payloadLength === 0) return { header };
-    return { header, payload: (await this.#readExact(payloadLength, false, allocate))! };
+    this.#payloadLeft = payloadLength;
+    return { header, payloadLength };
+  }
+
+  /** Payload bytes of the current frame not read yet. */
+  get payloadLeft(): number {
+    return this.#payloadLeft;
+  }
+
+  /**
+   * Fills `into` with the next bytes of the current frame's payload, which
+   * must hold that many more. Returns the filled view, which may lie on
+   * another ArrayBuffer than `into` (BYOB reads transfer the buffer: use the
+   * returned view's buffer from then on).
+   */
+  async readPayload(into: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+    if (into.length > this.#payloadLeft) {
+      throw new RangeError(`${into.length} bytes asked, ${this.#payloadLeft} left in the payload`);
+    }
+    const filled = (await this.#fill(into, false))!;
+    this.#payloadLeft -= into.length;
+    return filled;
   }
 
   /** Stops reading and tells the sender we are not interested in more. */
@@ -147,17 +192,17 @@ export class FrameReader {
     await this.#source.cancel(reason).catch(() => {});
   }
 
-  /** Exactly n bytes; null only when `eofOk` and the stream ended before any byte. */
-  async #readExact(
-    n: number,
+  /** Fills `into` whole; null only when `eofOk` and the stream ended before any byte. */
+  async #fill(
+    into: Uint8Array<ArrayBuffer>,
     eofOk: boolean,
-    allocate?: (bytes: number) => ArrayBuffer,
-  ): Promise<Uint8Array | null> {
-    // Allocation is bounded by the limits checked by the caller.
-    let buffer = allocate?.(n) ?? new ArrayBuffer(n);
+  ): Promise<Uint8Array<ArrayBuffer> | null> {
+    const n = into.length;
+    let buffer = into.buffer;
+    const offset = into.byteOffset;
     let filled = 0;
     while (filled < n) {
-      const got = await this.#source.read(new Uint8Array(buffer, filled, n - filled));
+      const got = await this.#source.read(new Uint8Array(buffer, offset + filled, n - filled));
       if (got === null) {
         if (eofOk && filled === 0) return null;
         throw new FramingError("truncated", `stream ended ${n - filled} bytes short of a frame`);
@@ -165,7 +210,7 @@ export class FrameReader {
       buffer = got.buffer;
       filled += got.length;
     }
-    return new Uint8Array(buffer, 0, n);
+    return new Uint8Array(buffer, offset, n);
   }
 }
 
@@ -193,17 +238,25 @@ export function encodeFrame(
 ): Uint8Array[] {
   const parts = payload === undefined ? [] : Array.isArray(payload) ? payload : [payload];
   const length = parts.reduce((n, p) => n + p.length, 0);
-  const json = encoder.encode(JSON.stringify({ ...header, payload: length }));
+  return [encodeHeader(header, length), ...parts.filter((p) => p.length > 0)];
+}
+
+/**
+ * Encodes a frame's prefixed header alone, for a payload of `payloadLength`
+ * bytes that the caller writes after it (a payload produced as it is sent).
+ */
+export function encodeHeader(header: Record<string, unknown>, payloadLength: number): Uint8Array {
+  const json = encoder.encode(JSON.stringify({ ...header, payload: payloadLength }));
   if (json.length > LIMITS.maxHeaderBytes) {
     throw new FramingError("too-large", `frame header of ${json.length} bytes is too large`);
   }
-  if (length > LIMITS.maxPayloadBytes) {
-    throw new FramingError("too-large", `payload of ${length} bytes is too large`);
+  if (payloadLength > LIMITS.maxPayloadBytes) {
+    throw new FramingError("too-large", `payload of ${payloadLength} bytes is too large`);
   }
   const head = new Uint8Array(4 + json.length);
   new DataView(head.buffer).setUint32(0, json.length);
   head.set(json, 4);
-  return [head, ...parts.filter((p) => p.length > 0)];
+  return head;
 }
 
 /** Writes one frame to a writer (waiting for backpressure). */
@@ -225,16 +278,23 @@ export async function writeEncoded(
   const [head, ...parts] = chunks;
   await writer.ready;
   await writer.write(head!);
-  for (const part of parts) {
-    // A paced payload goes out in slices, each let through by `pace`, so a
-    // capped upload flows evenly instead of waiting, then bursting.
-    const slice = pace ? PACE_SLICE : part.length;
-    for (let at = 0; at < part.length; at += slice) {
-      const chunk = part.subarray(at, at + slice);
-      if (pace) await pace(chunk.length);
-      await writer.ready;
-      await writer.write(chunk);
-    }
+  for (const part of parts) await writePart(writer, part, pace);
+}
+
+/** Writes part of a payload (waiting for backpressure), paced when `pace` is given. */
+export async function writePart(
+  writer: WritableStreamDefaultWriter<Uint8Array>,
+  part: Uint8Array,
+  pace?: (bytes: number) => Promise<void>,
+): Promise<void> {
+  // A paced payload goes out in slices, each let through by `pace`, so a
+  // capped upload flows evenly instead of waiting, then bursting.
+  const slice = pace ? PACE_SLICE : part.length;
+  for (let at = 0; at < part.length; at += slice) {
+    const chunk = part.subarray(at, at + slice);
+    if (pace) await pace(chunk.length);
+    await writer.ready;
+    await writer.write(chunk);
   }
 }
 

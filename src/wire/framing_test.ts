@@ -142,3 +142,36 @@ Deno.test("fuzz: random and truncated frames only ever raise FramingError", asyn
     }
   }
 });
+
+Deno.test("a payload is read in pieces after its header, never past its end", async () => {
+  const payload = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7) & 0xff);
+  const bytes = concat([...encodeFrame({ type: "b" }, payload), ...encodeFrame({ type: "c" })]);
+  // Odd chunk sizes: pieces and chunks never line up.
+  const chunks = [];
+  for (let at = 0; at < bytes.length; at += 777) chunks.push(bytes.slice(at, at + 777));
+  const reader = new FrameReader(streamOf(chunks));
+  const head = await reader.readHeader();
+  assertEquals([head?.header.type, head?.payloadLength, reader.payloadLeft], ["b", 5000, 5000]);
+  await assertRejects(() => reader.readHeader(), Error, "payload of the last frame");
+  const got: number[] = [];
+  for (const size of [1, 999, 3000]) {
+    const piece = await reader.readPayload(new Uint8Array(new ArrayBuffer(4096), 10, size));
+    assertEquals([piece.length, piece.byteOffset], [size, 10]);
+    got.push(...piece);
+  }
+  await assertRejects(() => reader.readPayload(new Uint8Array(1001)), RangeError);
+  got.push(...await reader.readPayload(new Uint8Array(1000)));
+  assertEquals(got, [...payload]);
+  assertEquals(reader.payloadLeft, 0);
+  assertEquals((await reader.readHeader())?.header.type, "c");
+  assertEquals(await reader.readHeader(), null);
+});
+
+Deno.test("a stream that ends inside a payload read in pieces is truncated", async () => {
+  const bytes = concat(encodeFrame({ type: "b" }, new Uint8Array(100)));
+  const reader = new FrameReader(streamOf([bytes.subarray(0, bytes.length - 10)]));
+  await reader.readHeader();
+  await reader.readPayload(new Uint8Array(50));
+  const error = await assertRejects(() => reader.readPayload(new Uint8Array(50)), FramingError);
+  assertEquals(error.kind, "truncated");
+});

@@ -12,17 +12,46 @@
  * @module
  */
 import { abortable } from "../common/async.ts";
-import { encodeFrame, type Frame, FrameReader, FramingError, writeEncoded } from "./framing.ts";
+import {
+  encodeFrame,
+  encodeHeader,
+  type Frame,
+  FrameReader,
+  FramingError,
+  writeEncoded,
+  writePart,
+} from "./framing.ts";
 import { CLOSE, describeIssues, errorResponse, LIMITS, Request, Response } from "./protocol.ts";
 import type { CloseInfo, Connection, HostPort, StreamPair } from "./transport.ts";
 import { type Logger, silentLogger } from "../common/log.ts";
 import { errorMessage, LanspreadError } from "../common/errors.ts";
+
+/**
+ * A payload produced while it is sent: `bytes` in all, which `write` hands
+ * to `send` piece by piece (each piece may be reused once `send` resolved).
+ * If `write` throws, or hands over another number of bytes, the stream is
+ * reset: the peer sees a failed request, never a short frame.
+ */
+export interface ReplyBody {
+  bytes: number;
+  write(send: (piece: Uint8Array) => Promise<void>): Promise<void>;
+  /** Releases what the body holds when it will not be written (the stream failed first). */
+  cancel(): void;
+}
 
 /** A response frame: validated header plus its payload, if any. */
 export interface Reply {
   message: Response;
   /** Raw bytes after the header; parts are sent back to back without copying. */
   payload?: Uint8Array | Uint8Array[];
+  /** A payload read as it is sent (instead of `payload`). */
+  body?: ReplyBody;
+  /**
+   * Bulk data (block answers): sent after everything else on the connection,
+   * and in the order the requests came, one at a time, so that each
+   * finishes as early as it can and its requester can ask for the next.
+   */
+  bulk?: boolean;
   /** Called once the reply is sent (or failed to send): ends an upload slot. */
   sent?: () => void;
   /** Lets `bytes` more of the payload go out (an upload cap); resolves when they may. */
@@ -34,7 +63,11 @@ export type Handler = (request: Request) => Promise<Reply>;
 
 export interface RequestOptions {
   signal?: AbortSignal;
-  /** @default {LIMITS.requestTimeoutMs} */
+  /**
+   * Time for the answer to arrive; for a streamed answer ({@linkcode
+   * Session.stream}) the time to its header and then between its pieces.
+   * @default {LIMITS.requestTimeoutMs}
+   */
   timeoutMs?: number;
   /** Supplies the answer's payload buffer (reuse; see buffer_pool.ts). */
   allocate?: (bytes: number) => ArrayBuffer;
@@ -66,6 +99,25 @@ export interface SessionOptions {
   onActivity?: () => void;
 }
 
+/**
+ * The answer of {@linkcode Session.stream}: its validated header, and its
+ * payload to be read piece by piece. `close` must be called once done with
+ * it (it cancels whatever of the payload was not read).
+ */
+export interface StreamedAnswer {
+  message: Response;
+  /** Payload bytes not read yet. */
+  readonly left: number;
+  /**
+   * Fills `into` with the next payload bytes (at most `left`); resolves with
+   * the filled view, which may lie on another ArrayBuffer than `into` (see
+   * FrameReader.readPayload). Rejects with a RequestError when the stream
+   * fails or is cut short.
+   */
+  read(into: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>>;
+  close(): void;
+}
+
 /** One connection, before and after hello. */
 export class Session {
   readonly conn: Connection;
@@ -74,6 +126,8 @@ export class Session {
   #onActivity: () => void;
   /** Request types refused as invalid: logged as a warning once each, then at debug level. */
   #refusedTypes = new Set<string>();
+  /** Bulk replies sent so far: each next one gets a lower send priority (FIFO). */
+  #bulk = 0;
 
   constructor(conn: Connection, options: SessionOptions = {}) {
     this.conn = conn;
@@ -99,15 +153,7 @@ export class Session {
     header: Record<string, unknown>,
     options: RequestOptions = {},
   ): Promise<Frame> {
-    let chunks: Uint8Array[];
-    try {
-      chunks = encodeFrame(header);
-    } catch (error) {
-      // Ours, not the peer's: say so loudly, and leave the connection alone.
-      const message = `cannot send ${String(header.type)}: ${errorMessage(error)}`;
-      this.#log.error(`${message} (to ${this.#peerLabel()})`);
-      throw new RequestError("too-large", message);
-    }
+    const chunks = this.#encodeRequest(header);
     const timeout = AbortSignal.timeout(options.timeoutMs ?? LIMITS.requestTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let stream: StreamPair;
@@ -146,6 +192,17 @@ export class Session {
     }
   }
 
+  #encodeRequest(header: Record<string, unknown>): Uint8Array[] {
+    try {
+      return encodeFrame(header);
+    } catch (error) {
+      // Ours, not the peer's: say so loudly, and leave the connection alone.
+      const message = `cannot send ${String(header.type)}: ${errorMessage(error)}`;
+      this.#log.error(`${message} (to ${this.#peerLabel()})`);
+      throw new RequestError("too-large", message);
+    }
+  }
+
   /** Sends a request and validates the response. */
   async request(
     request: Request,
@@ -157,6 +214,95 @@ export class Session {
       throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
     }
     return { message: parsed.data, payload: frame.payload };
+  }
+
+  /**
+   * Sends a request and reads the answer's header; its payload is read piece
+   * by piece through the returned {@linkcode StreamedAnswer}, as it arrives,
+   * so that a large answer is used while it is still on its way.
+   */
+  async stream(request: Request, options: RequestOptions = {}): Promise<StreamedAnswer> {
+    const chunks = this.#encodeRequest(request);
+    const timeoutMs = options.timeoutMs ?? LIMITS.requestTimeoutMs;
+    // The timeout is re-armed for each piece of payload: a long answer is no failure, a stall is.
+    const timeout = new AbortController();
+    let timer = setTimeout(() => timeout.abort(new Error("timed out")), timeoutMs);
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, timeout.signal])
+      : timeout.signal;
+    let stream: StreamPair;
+    try {
+      stream = await abortable(
+        this.conn.openStream(),
+        { signal, dispose: (late) => late.writable.abort().catch(() => {}) },
+      );
+    } catch (error) {
+      clearTimeout(timer);
+      throw requestFailure(error, timeout.signal);
+    }
+    const reader = new FrameReader(stream.readable);
+    const writer = stream.writable.getWriter();
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      if (reader.payloadLeft > 0) reader.cancel("not needed");
+      writer.releaseLock();
+    };
+    const onAbort = () => {
+      reader.cancel(signal.reason);
+      writer.abort(signal.reason).catch(() => {});
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    const fail = (error: unknown): never => {
+      const aborted = signal.aborted;
+      close();
+      // A frame cut short because we gave up on it (abort, timeout) is not the peer's fault.
+      if (error instanceof FramingError && !aborted) {
+        this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
+        throw new RequestError("bad-request", `peer broke framing: ${error.message}`);
+      }
+      throw requestFailure(error, timeout.signal);
+    };
+    let message: Response;
+    try {
+      await writeEncoded(writer, chunks);
+      await writer.close();
+      const head = await reader.readHeader();
+      if (!head) throw new RequestError("unreachable", "peer closed the stream without answer");
+      this.#onActivity();
+      const parsed = Response.safeParse(head.header);
+      if (!parsed.success) {
+        throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
+      }
+      message = parsed.data;
+    } catch (error) {
+      return fail(error);
+    }
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => timeout.abort(new Error("timed out")), timeoutMs);
+    };
+    rearm();
+    return {
+      message,
+      get left() {
+        return reader.payloadLeft;
+      },
+      read: async (into) => {
+        if (closed) throw new RequestError("unreachable", "answer closed");
+        try {
+          const got = await reader.readPayload(into);
+          rearm();
+          return got;
+        } catch (error) {
+          return fail(error);
+        }
+      },
+      close,
+    };
   }
 
   /**
@@ -224,7 +370,9 @@ export class Session {
     try {
       let chunks: Uint8Array[];
       try {
-        chunks = encodeFrame(reply.message, reply.payload);
+        chunks = reply.body
+          ? [encodeHeader(reply.message, reply.body.bytes)]
+          : encodeFrame(reply.message, reply.payload);
       } catch (error) {
         const type = String(frame.header.type).slice(0, 40);
         this.#log.error(
@@ -233,8 +381,12 @@ export class Session {
         chunks = encodeFrame(
           errorResponse("internal", `the answer to ${type} is too large to send`),
         );
+        reply.body?.cancel();
+        reply.body = undefined;
       }
-      await respondEncoded(stream.writable, chunks, reply.pace);
+      // Bulk answers go in the order they were asked for, after all else (priority 0).
+      if (reply.bulk) stream.setPriority?.(-(++this.#bulk % 2 ** 30));
+      await respondEncoded(stream.writable, chunks, reply.pace, reply.body);
     } finally {
       reply.sent?.();
     }
@@ -281,12 +433,31 @@ async function respondEncoded(
   writable: WritableStream<Uint8Array>,
   chunks: Uint8Array[],
   pace?: (bytes: number) => Promise<void>,
+  body?: ReplyBody,
 ): Promise<void> {
   const writer = writable.getWriter();
+  let started = false;
   try {
     await writeEncoded(writer, chunks, pace);
+    if (body) {
+      started = true;
+      let sent = 0;
+      try {
+        await body.write(async (piece) => {
+          sent += piece.length;
+          if (sent > body.bytes) throw new Error("a reply body longer than announced");
+          await writePart(writer, piece, pace);
+        });
+        if (sent !== body.bytes) throw new Error("a reply body shorter than announced");
+      } catch (error) {
+        // Never a short frame: the peer sees the stream reset, a failed request.
+        await writer.abort(error).catch(() => {});
+        throw error;
+      }
+    }
     await writer.close();
   } finally {
+    if (body && !started) body.cancel();
     writer.releaseLock();
   }
 }

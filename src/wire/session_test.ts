@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { encodeFrame, FrameReader } from "./framing.ts";
+import { encodeFrame, FrameReader, FramingError } from "./framing.ts";
 import type { CloseInfo, Connection, StreamPair } from "./transport.ts";
-import { RequestError, Session } from "./session.ts";
+import { type Reply, RequestError, Session } from "./session.ts";
 import { LIMITS } from "./protocol.ts";
 import { createLogger } from "../common/log.ts";
 
@@ -139,4 +139,140 @@ Deno.test("an invalid request is answered bad-request and logged once per type",
   const levels = logs.map((l) => l.split(" ")[1]);
   assertEquals(levels, ["WARN", "DEBUG", "WARN"], logs.join("\n"));
   assert(/refused from test:1: invalid "get-library" request: offset/.test(logs[0]!), logs[0]);
+});
+
+Deno.test("a streamed answer is read piece by piece while the rest is on its way", async () => {
+  let more!: () => void;
+  const later = new Promise<void>((resolve) => (more = resolve));
+  const { conn, closes } = scriptedConnection(async (stream) => {
+    await new FrameReader(stream.readable).read();
+    const writer = stream.writable.getWriter();
+    const [head, payload] = encodeFrame(
+      { type: "ok" },
+      Uint8Array.from({ length: 8 }, (_, i) => i),
+    );
+    await writer.write(head!);
+    await writer.write(payload!.subarray(0, 4));
+    await later; // the first half is read before the second is even sent
+    await writer.write(payload!.subarray(4));
+    await writer.close();
+  });
+  const answer = await new Session(conn).stream({ type: "ping" });
+  assertEquals([answer.message.type, answer.left], ["ok", 8]);
+  assertEquals([...await answer.read(new Uint8Array(4))], [0, 1, 2, 3]);
+  more();
+  assertEquals([...await answer.read(new Uint8Array(4))], [4, 5, 6, 7]);
+  assertEquals(answer.left, 0);
+  answer.close();
+  assertEquals(closes, []);
+});
+
+Deno.test("a streamed answer that stalls past the timeout fails; the peer is not blamed", async () => {
+  const { conn, closes } = scriptedConnection(async (stream) => {
+    await new FrameReader(stream.readable).read();
+    const writer = stream.writable.getWriter();
+    const [head, payload] = encodeFrame({ type: "ok" }, new Uint8Array(100));
+    await writer.write(head!);
+    await writer.write(payload!.subarray(0, 10));
+    await new Promise(() => {});
+  });
+  const answer = await new Session(conn).stream({ type: "ping" }, { timeoutMs: 100 });
+  await answer.read(new Uint8Array(10));
+  const error = await assertRejects(() => answer.read(new Uint8Array(10)), RequestError);
+  assertEquals(error.code, "timeout");
+  answer.close();
+  assertEquals(closes, []);
+});
+
+/** A connection whose peer opens a stream per request; each answer and its send priority. */
+function prioritized(...requests: Record<string, unknown>[]) {
+  const priorities: (number | undefined)[] = requests.map(() => undefined);
+  const streams: StreamPair[] = [];
+  const answers = requests.map((request, i) => {
+    const up = new TransformStream<Uint8Array, Uint8Array>();
+    const down = new TransformStream<Uint8Array, Uint8Array>();
+    streams.push({
+      readable: up.readable,
+      writable: down.writable,
+      setPriority: (p) => (priorities[i] = p),
+    });
+    const writer = up.writable.getWriter();
+    for (const chunk of encodeFrame(request)) writer.write(chunk);
+    writer.close();
+    return new FrameReader(down.readable).read();
+  });
+  answers.forEach((a) => a.catch(() => {}));
+  const closes: CloseInfo[] = [];
+  const conn: Connection = {
+    remoteAddr: { hostname: "test", port: 1 },
+    protocol: "lanspread/2",
+    openStream: () => Promise.reject(new Error("unused")),
+    incomingStreams: new ReadableStream({
+      start(controller) {
+        for (const stream of streams) controller.enqueue(stream);
+        controller.close();
+      },
+    }),
+    close: (code, reason) => void closes.push({ code, reason }),
+    closed: new Promise(() => {}),
+  };
+  return { conn, closes, answers, priorities };
+}
+
+Deno.test("bulk answers go after all else, in the order asked; a failing body resets its stream", async () => {
+  const { conn, answers, priorities, closes } = prioritized(
+    { type: "ping" },
+    { type: "get-manifest", game: "a" },
+    { type: "get-manifest", game: "b" },
+    { type: "get-manifest", game: "c" },
+  );
+  const session = new Session(conn);
+  await session.serve((request) => {
+    if (request.type === "ping") return Promise.resolve({ message: { type: "pong" } });
+    const game = request.type === "get-manifest" ? request.game : "";
+    const message = { type: "manifest", game, version: "1", hash: "0".repeat(64), payload: 4 };
+    return Promise.resolve({
+      message: message as Reply["message"],
+      bulk: true,
+      body: {
+        bytes: 4,
+        write: async (send) => {
+          await send(Uint8Array.of(1, 2));
+          if (game === "b") throw new Error("disk gone");
+          await send(Uint8Array.of(3, 4));
+        },
+        cancel: () => {
+          throw new Error("not cancelled: written");
+        },
+      },
+    });
+  });
+  assertEquals((await answers[0])?.header.type, "pong");
+  assertEquals([...(await answers[1])?.payload ?? []], [1, 2, 3, 4]);
+  const error = await answers[2]!.then(() => null, (e) => e);
+  assert(error !== null && !(error instanceof FramingError), `reset, not cut short: ${error}`);
+  assertEquals([...(await answers[3])?.payload ?? []], [1, 2, 3, 4]);
+  assertEquals(priorities[0], undefined, "others keep the default priority (0)");
+  const [a, b, c] = priorities.slice(1) as number[];
+  assert(a! < 0 && b! < a! && c! < b!, `FIFO priorities ${priorities}`);
+  assertEquals(closes, []);
+});
+
+Deno.test("a body that is never written is cancelled (its buffers and files released)", async () => {
+  const { conn, answers } = prioritized({ type: "get-manifest", game: "a" });
+  let cancelled = 0;
+  const session = new Session(conn);
+  await session.serve(() =>
+    Promise.resolve({
+      // Too large a header: an internal error goes instead, and the body is dropped.
+      message: { type: "error", code: "internal", message: "x".repeat(LIMITS.maxHeaderBytes) },
+      body: {
+        bytes: 1,
+        write: () => Promise.reject(new Error("not written")),
+        cancel: () => cancelled++,
+      },
+    })
+  );
+  assertEquals((await answers[0])?.header.code, "internal");
+  assertEquals(cancelled, 1);
 });

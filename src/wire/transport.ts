@@ -16,6 +16,11 @@ import { errorMessage } from "../common/errors.ts";
 export interface StreamPair {
   readable: ReadableStream<Uint8Array>;
   writable: WritableStream<Uint8Array>;
+  /**
+   * Sets the stream's send priority: data of higher ones goes first, equal
+   * ones share the link (QUIC streams; absent on in-memory test streams).
+   */
+  setPriority?(priority: number): void;
 }
 
 export interface HostPort {
@@ -79,10 +84,20 @@ export interface ConnectOptions extends HostPort {
   signal?: AbortSignal;
 }
 
+function pairOf(s: Deno.QuicBidirectionalStream): StreamPair {
+  return {
+    readable: s.readable,
+    writable: s.writable,
+    setPriority: (priority) => {
+      s.writable.sendOrder = priority;
+    },
+  };
+}
+
 function wrap(conn: Deno.QuicConn): Connection {
   const incomingStreams = conn.incomingBidirectionalStreams.pipeThrough(
     new TransformStream<Deno.QuicBidirectionalStream, StreamPair>({
-      transform: (s, out) => out.enqueue({ readable: s.readable, writable: s.writable }),
+      transform: (s, out) => out.enqueue(pairOf(s)),
     }),
   );
   const closed = conn.closed.then(
@@ -92,7 +107,7 @@ function wrap(conn: Deno.QuicConn): Connection {
   return {
     remoteAddr: { hostname: conn.remoteAddr.hostname, port: conn.remoteAddr.port },
     protocol: conn.protocol,
-    openStream: () => conn.createBidirectionalStream({ waitUntilAvailable: true }),
+    openStream: () => conn.createBidirectionalStream({ waitUntilAvailable: true }).then(pairOf),
     incomingStreams,
     close: (code, reason) => {
       try {
