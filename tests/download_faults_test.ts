@@ -115,6 +115,13 @@ Deno.test({
       },
       readBlock: () =>
         Promise.resolve({ ok: true, bytes: new TextEncoder().encode("hello"), count: 1 }),
+      openRun: () => ({
+        ok: true,
+        count: 1,
+        bytes: 5,
+        read: () => Promise.resolve(new TextEncoder().encode("hello")),
+        close: () => {},
+      }),
       reportBadBlock: () => ({ ok: true }),
     };
     const { party, identity, transport } = await member(t.path("evil-state"), DEFAULT_PARTY_KEY);

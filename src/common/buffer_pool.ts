@@ -1,11 +1,13 @@
 /**
- * Reusable byte buffers for block payloads. A transfer of gigabytes in
- * 16 MiB answers would otherwise allocate a fresh buffer per answer and
- * leave it to V8, which collects external memory lazily (tens of MB late):
- * reusing a few keeps a peer's memory flat.
+ * Reusable byte buffers for block payloads. A transfer of gigabytes read
+ * and written a block or a few at a time would otherwise allocate a fresh
+ * buffer per piece and leave it to V8, which collects external memory
+ * lazily (tens of MB late): reusing a few keeps a peer's memory flat, and
+ * spares the kernel faulting in fresh pages for every buffer.
  *
- * Buffers come in three sizes (64 KiB, 1 MiB, 16 MiB), so that a small file
- * never holds a big buffer; each size keeps a bounded number idle.
+ * Buffers come in three sizes (64 KiB, 1 MiB: a block, 4 MiB: a seed's
+ * read of a few blocks), so that a small file never holds a big buffer;
+ * each size keeps a bounded number idle.
  *
  * @module
  */
@@ -14,7 +16,7 @@ const KiB = 1024;
 const TIERS = [
   { size: 64 * KiB, keep: 128 },
   { size: 1024 * KiB, keep: 32 },
-  { size: 16 * 1024 * KiB, keep: 4 },
+  { size: 4 * 1024 * KiB, keep: 16 },
 ];
 
 export class BufferPool {

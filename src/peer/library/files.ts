@@ -28,6 +28,28 @@ export async function resolveInside(
 }
 
 /**
+ * Opens the file at `path`, which must still have the stamp `stamp` (size,
+ * times, inode; otherwise rejects with {@linkcode FileChangedError}), and
+ * moves to `offset`. Reads through the handle read that very file, whatever
+ * happens to the path meanwhile.
+ */
+export async function openChecked(
+  path: string,
+  stamp: FileStamp,
+  offset: number,
+): Promise<Deno.FsFile> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    checkStamp(await file.stat(), stamp, path);
+    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    return file;
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+/**
  * Exactly `length` bytes at `offset` of the file at `path`, which must still
  * have the stamp `stamp` (size, times, inode); otherwise rejects with
  * {@linkcode FileChangedError}. `allocate` supplies the buffer (reuse).
@@ -39,10 +61,22 @@ export async function readBlockAt(
   length: number,
   allocate?: (bytes: number) => ArrayBuffer,
 ): Promise<Uint8Array> {
-  using file = await Deno.open(path, { read: true });
-  checkStamp(await file.stat(), stamp, path);
+  using file = await openChecked(path, stamp, offset);
+  return await readFrom(file, path, length, allocate);
+}
+
+/**
+ * Exactly `length` bytes from the current position of `file` (opened with
+ * {@linkcode openChecked}; `path` names it in errors); a file shorter than
+ * that changed since it was hashed. `allocate` supplies the buffer (reuse).
+ */
+export async function readFrom(
+  file: Deno.FsFile,
+  path: string,
+  length: number,
+  allocate?: (bytes: number) => ArrayBuffer,
+): Promise<Uint8Array> {
   const bytes = allocate ? new Uint8Array(allocate(length), 0, length) : new Uint8Array(length);
-  if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
   await readFully(file, bytes, path);
   return bytes;
 }

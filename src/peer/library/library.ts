@@ -33,6 +33,7 @@ import type {
   LibraryOptions,
   LibraryStatus,
   ManifestAnswer,
+  RunAnswer,
 } from "./types.ts";
 import { type GameView, isOffered, type LocalGame, snapshotView, toLocalGame } from "./view.ts";
 import { type Dirty, Watching } from "./watcher.ts";
@@ -44,6 +45,7 @@ export type {
   LibraryStatus,
   LocalGame,
   ManifestAnswer,
+  RunAnswer,
 };
 
 function aborted(signal: AbortSignal): Promise<void> {
@@ -273,6 +275,11 @@ export class Library {
     allocate?: (bytes: number) => ArrayBuffer,
   ): Promise<BlockAnswer> {
     return this.#serving.block(game, path, index, count, allocate);
+  }
+
+  /** Opens `count` consecutive blocks from `index` for reading piece by piece (serving.ts). */
+  openRun(game: string, path: string, index: number, count = 1): RunAnswer {
+    return this.#serving.openRun(game, path, index, count);
   }
 
   /** A peer says a block of ours failed verification: re-checked in the background (serving.ts). */

@@ -573,3 +573,35 @@ Deno.test("a block reported bad that matches is left alone, with an info line", 
     assertEquals(library.rev, rev);
   });
 });
+
+Deno.test("openRun sizes a run without reading, then reads it piece by piece from one open", async () => {
+  await withLibrary(async ({ games, library, start }) => {
+    const data = patternBytes(3 * BLOCK + 5);
+    await writeFiles(games, { "g/version.ini": "1", "g/data.bin": data, "g/other.bin": "x" });
+    await start();
+    await until(() => hashed(library, "g"));
+    const run = library.openRun("g", "data.bin", 1, 16);
+    assert(run.ok);
+    assertEquals([run.count, run.bytes], [3, 2 * BLOCK + 5]);
+    const first = await run.read(BLOCK);
+    assert(first instanceof Uint8Array);
+    assertEquals(first, data.slice(BLOCK, 2 * BLOCK));
+    // The run reads the file it opened, whatever the path points at now.
+    await Deno.rename(join(games, "g", "other.bin"), join(games, "g", "data.bin"));
+    const rest = await run.read(BLOCK + 5);
+    assert(rest instanceof Uint8Array);
+    assertEquals(rest, data.slice(2 * BLOCK));
+    assert(!(await run.read(1) instanceof Uint8Array), "nothing past the run");
+    run.close();
+    for (const [path, index] of [["data.bin", 4], ["../x", 0], ["missing.bin", 0]] as const) {
+      assertEquals(library.openRun("g", path, index).ok, false, path);
+    }
+    // A run opened after the file changed: busy, as readBlock.
+    const stale = library.openRun("g", "data.bin", 0);
+    if (stale.ok) {
+      const piece = await stale.read(1);
+      assert(!(piece instanceof Uint8Array) && piece.code === "busy", JSON.stringify(piece));
+      stale.close();
+    }
+  });
+});

@@ -9,10 +9,12 @@ export { Library } from "./library.ts";
 export type {
   BadBlockAnswer,
   BlockAnswer,
+  BlockFailure,
   LibraryOptions,
   LibraryStatus,
   LocalGame,
   ManifestAnswer,
+  RunAnswer,
 } from "./types.ts";
 export { comparePaths, INSTALLED_DIR, isGameId, PRIVATE_PREFIX, wirePathError } from "./paths.ts";
 export { compareVersions, highestVersion } from "./version.ts";

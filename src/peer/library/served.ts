@@ -7,7 +7,7 @@
  * @module
  */
 import { LIMITS, type Manifest } from "../../wire/protocol.ts";
-import { readBlockAt, resolveInside } from "./files.ts";
+import { openChecked, readBlockAt, readFrom, resolveInside } from "./files.ts";
 import type { HashCache } from "./hash_cache.ts";
 import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
 import { buildManifest } from "./manifest.ts";
@@ -88,6 +88,81 @@ export async function readServedBlock(
     }
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/** A run of blocks of a served file, read piece by piece (see `openServedRun`). */
+export interface ServedRun {
+  count: number;
+  bytes: number;
+  /**
+   * The next `length` bytes of the run; "changed" when the file is no
+   * longer the one hashed (or now resolves outside the game folder); an
+   * Error for other read failures.
+   */
+  read(
+    length: number,
+    allocate?: (bytes: number) => ArrayBuffer,
+  ): Promise<Uint8Array | "changed" | Error>;
+  close(): void;
+}
+
+/**
+ * Blocks `index` to `index + count - 1` of `path` (fewer at the end of the
+ * file), sized without touching the file; "absent" when the manifest has no
+ * such block. The file is resolved, opened and checked against its stamp at
+ * the first read, once for the whole run; later reads go on from there.
+ */
+export function openServedRun(
+  served: Served,
+  path: string,
+  index: number,
+  count: number,
+): ServedRun | "absent" {
+  const file = served.files.get(path);
+  const blocks = file ? blockCount(file.size, served.blockSize) : 0;
+  if (!file || index >= blocks) return "absent";
+  const offset = index * served.blockSize;
+  const n = Math.min(count, blocks - index);
+  const bytes = Math.min(n * served.blockSize, file.size - offset);
+  let handle: Deno.FsFile | null = null;
+  let position = 0;
+  let closed = false;
+  return {
+    count: n,
+    bytes,
+    read: async (length, allocate) => {
+      if (closed || position + length > bytes) return new Error("read past the run");
+      try {
+        if (!handle) {
+          const real = await resolveInside(served.dir, served.realDir, path);
+          if (real === null) return "changed";
+          const opened = await openChecked(real, file, offset);
+          if (closed) {
+            opened.close();
+            return new Error("closed");
+          }
+          handle = opened;
+        }
+        const piece = await readFrom(handle, path, length, allocate);
+        position += length;
+        return piece;
+      } catch (error) {
+        if (error instanceof FileChangedError || error instanceof Deno.errors.NotFound) {
+          return "changed";
+        }
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    },
+    close: () => {
+      closed = true;
+      try {
+        handle?.close();
+      } catch {
+        // Already closed.
+      }
+      handle = null;
+    },
+  };
 }
 
 /** Block hashes of each file of a served manifest, parsed from its bytes on first use. */

@@ -10,14 +10,16 @@ import { LIMITS } from "../../wire/protocol.ts";
 import type { Entry } from "./hash_worker.ts";
 import { wirePathError } from "./paths.ts";
 import { type BadBlockReport, Rechecks } from "./rechecks.ts";
-import { readServedBlock, recheckServedBlock, type Served } from "./served.ts";
+import { openServedRun, readServedBlock, recheckServedBlock, type Served } from "./served.ts";
 import { blockCount } from "./hasher.ts";
 import {
   type BadBlockAnswer,
   type BlockAnswer,
+  type BlockFailure,
   type ManifestAnswer,
   RETRY_CHANGED_MS,
   RETRY_HASHING_MS,
+  type RunAnswer,
 } from "./types.ts";
 
 /** What serving needs of the library. */
@@ -64,14 +66,8 @@ export class Serving {
     return { ok: true, hash, version, bytes };
   }
 
-  /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
-  async block(
-    game: string,
-    path: string,
-    index: number,
-    count = 1,
-    allocate?: (bytes: number) => ArrayBuffer,
-  ): Promise<BlockAnswer> {
+  /** The served game a block request may read, or why not. */
+  #servable(game: string, path: string, index: number, count: number): Served | BlockFailure {
     const bad = wirePathError(path);
     if (bad) return { ok: false, code: "bad-request", message: `bad path: ${bad}` };
     if (!Number.isSafeInteger(index) || index < 0) {
@@ -82,8 +78,47 @@ export class Serving {
     }
     const entry = this.#o.offered(game);
     if (!entry) return notFound(`no game ${game}`);
-    const served = entry.served;
-    if (!served) return busy(`${game} is being hashed`, RETRY_HASHING_MS);
+    return entry.served ?? busy(`${game} is being hashed`, RETRY_HASHING_MS);
+  }
+
+  /**
+   * Opens `count` consecutive blocks from `index` for reading piece by piece
+   * (fewer at the end of the file): sized at once, read as they are sent.
+   */
+  openRun(game: string, path: string, index: number, count = 1): RunAnswer {
+    const served = this.#servable(game, path, index, count);
+    if ("ok" in served) return served;
+    const run = openServedRun(served, path, index, count);
+    if (run === "absent") return notFound(`no block ${index} of ${game}/${path}`);
+    return {
+      ok: true,
+      count: run.count,
+      bytes: run.bytes,
+      read: async (length, allocate) => {
+        const piece = await run.read(length, allocate);
+        if (piece === "changed") {
+          this.#o.markChanged(game);
+          return busy(`${game}/${path} changed, rehash pending`, RETRY_CHANGED_MS);
+        }
+        if (piece instanceof Error) {
+          return notFound(`cannot read ${game}/${path}: ${piece.message}`);
+        }
+        return piece;
+      },
+      close: () => run.close(),
+    };
+  }
+
+  /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
+  async block(
+    game: string,
+    path: string,
+    index: number,
+    count = 1,
+    allocate?: (bytes: number) => ArrayBuffer,
+  ): Promise<BlockAnswer> {
+    const served = this.#servable(game, path, index, count);
+    if ("ok" in served) return served;
     const block = await readServedBlock(served, path, index, count, allocate);
     if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
     if (block === "changed") {

@@ -48,6 +48,29 @@ export type BlockAnswer =
   };
 
 /** The answer to a report of a bad block: taken (checked in the background, maybe later), or why not. */
+/** A failed block request: why, and when to ask again. */
+export type BlockFailure = Extract<BlockAnswer, { ok: false }>;
+
+/**
+ * A run of blocks opened for reading piece by piece: its size is known
+ * without reading (`count` blocks, fewer at the end of the file, `bytes` in
+ * all); `read` gives the next `length` bytes (the file is opened at the
+ * first read, and must still be the one that was hashed), or why not.
+ * `close` must be called once done.
+ */
+export type RunAnswer =
+  | {
+    ok: true;
+    count: number;
+    bytes: number;
+    read(
+      length: number,
+      allocate?: (bytes: number) => ArrayBuffer,
+    ): Promise<Uint8Array | BlockFailure>;
+    close(): void;
+  }
+  | BlockFailure;
+
 export type BadBlockAnswer =
   | { ok: true }
   | { ok: false; code: "not-found" | "bad-request"; message: string };

@@ -33,6 +33,7 @@ function port(current: () => LibrarySnapshot): LibraryPort {
     onChange: () => () => {},
     getManifest: () => Promise.reject(new Error("unused")),
     readBlock: () => Promise.reject(new Error("unused")),
+    openRun: () => ({ ok: false, code: "not-found", message: "unused" }),
     reportBadBlock: () => ({ ok: true }),
   };
 }

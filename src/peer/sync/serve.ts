@@ -13,13 +13,19 @@ import {
   LIMITS,
 } from "../../wire/protocol.ts";
 import { wirePathError } from "../library/mod.ts";
-import type { BadBlockAnswer, BlockAnswer, ManifestAnswer } from "../library/mod.ts";
+import type {
+  BadBlockAnswer,
+  BlockAnswer,
+  BlockFailure,
+  ManifestAnswer,
+  RunAnswer,
+} from "../library/mod.ts";
 import type { Reply } from "../../wire/session.ts";
 import type { Slots } from "../../common/async.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 
-export type { BadBlockAnswer, BlockAnswer, ManifestAnswer };
+export type { BadBlockAnswer, BlockAnswer, ManifestAnswer, RunAnswer };
 
 /** What the sync layer needs of the local library. */
 export interface LibraryPort {
@@ -33,6 +39,8 @@ export interface LibraryPort {
     count?: number,
     allocate?: (bytes: number) => ArrayBuffer,
   ): Promise<BlockAnswer>;
+  /** `count` blocks from `index`, sized at once and read piece by piece (get-block answers). */
+  openRun(game: string, path: string, index: number, count?: number): RunAnswer;
   /** A peer says block `index` of `path` failed verification (`reporter` names it in the log). */
   reportBadBlock(game: string, path: string, index: number, reporter: string): BadBlockAnswer;
 }
@@ -51,7 +59,7 @@ export function reportBadBlock(
   return { message: { type: "ok" } };
 }
 
-function failure(answer: Extract<ManifestAnswer | BlockAnswer, { ok: false }>): Reply {
+function failure(answer: Extract<ManifestAnswer | BlockFailure, { ok: false }>): Reply {
   const extra = answer.retryAfterMs === undefined ? {} : { retryAfterMs: answer.retryAfterMs };
   return { message: errorResponse(answer.code, answer.message, extra) };
 }
@@ -71,11 +79,22 @@ export async function serveManifest(library: LibraryPort, game: string): Promise
   };
 }
 
+/** Bytes read from disk at once while an answer is sent: a few blocks. */
+const PIECE_BYTES = 4 * LIMITS.blockSize;
+
+/** A run being answered: as asked, as sized, and its reader. */
+type Answered = { asked: BlockRun; open: Extract<RunAnswer, { ok: true }> };
+
 /**
- * Answers the runs of a get-block in order, as many as fit in one response.
- * A bad path anywhere refuses the whole request; a run that cannot be read
- * ends the answer there (the peer asks for the rest again), and only when
- * not even the first can be read is the answer an error.
+ * Answers the runs of a get-block in order, as many as fit in one response,
+ * streamed: the header goes out once the runs are sized and the first
+ * block is read, and the rest is read from disk while it is sent (a few
+ * blocks ahead), so the first block reaches the peer at once and an answer
+ * holds little memory. A bad path anywhere refuses the whole request; a run
+ * that cannot be sized ends the answer there (the peer asks for the rest
+ * again); when the first block cannot be read the answer is an error; a
+ * later read that fails resets the stream (the peer keeps what it verified
+ * and asks again for the rest).
  */
 export async function serveBlocks(
   library: LibraryPort,
@@ -84,30 +103,89 @@ export async function serveBlocks(
 ): Promise<Reply> {
   const bad = request.runs.map((r) => wirePathError(r.path)).find((e) => e !== null);
   if (bad) return { message: errorResponse("bad-request", `bad path: ${bad}`) };
-  const runs: (BlockRun & { bytes: number })[] = [];
-  const parts: Uint8Array[] = [];
+  const runs: Answered[] = [];
   let total = 0;
-  for (const run of request.runs) {
-    const allocate = pool && ((bytes: number) => pool.take(bytes));
-    const answer = await library.readBlock(request.game, run.path, run.index, run.count, allocate);
-    if (!answer.ok) {
-      if (runs.length === 0) return failure(answer);
+  for (const asked of request.runs) {
+    const open = library.openRun(request.game, asked.path, asked.index, asked.count);
+    if (!open.ok) {
+      if (runs.length === 0) return failure(open);
       break;
     }
-    if (runs.length > 0 && total + answer.bytes.length > LIMITS.maxBlockResponseBytes) {
-      pool?.give(answer.bytes.buffer);
+    if (runs.length > 0 && total + open.bytes > LIMITS.maxBlockResponseBytes) {
+      open.close();
       break;
     }
-    runs.push({
-      path: run.path,
-      index: run.index,
-      count: answer.count,
-      bytes: answer.bytes.length,
-    });
-    parts.push(answer.bytes);
-    total += answer.bytes.length;
+    runs.push({ asked, open });
+    total += open.bytes;
   }
-  return { message: { type: "block", game: request.game, runs, payload: total }, payload: parts };
+  const closeAll = () => runs.forEach((r) => r.open.close());
+  const allocate = pool && ((bytes: number) => pool.take(bytes));
+  const give = (piece: Uint8Array) => pool?.give(piece.buffer);
+  // Pieces in order: the first is one block (it goes out at once), later ones a few.
+  const pieces: { run: Answered; length: number }[] = [];
+  for (const run of runs) {
+    for (let at = 0; at < run.open.bytes;) {
+      const size = pieces.length === 0 ? LIMITS.blockSize : PIECE_BYTES;
+      const length = Math.min(size, run.open.bytes - at);
+      pieces.push({ run, length });
+      at += length;
+    }
+  }
+  const read = (i: number) => pieces[i]!.run.open.read(pieces[i]!.length, allocate);
+  let first: Uint8Array | BlockFailure;
+  try {
+    first = await read(0);
+  } catch (error) {
+    closeAll();
+    throw error;
+  }
+  if (!(first instanceof Uint8Array)) {
+    closeAll();
+    return failure(first);
+  }
+  const message = {
+    type: "block" as const,
+    game: request.game,
+    runs: runs.map(({ asked, open }) => ({
+      path: asked.path,
+      index: asked.index,
+      count: open.count,
+      bytes: open.bytes,
+    })),
+    payload: total,
+  };
+  const write = async (send: (piece: Uint8Array) => Promise<void>) => {
+    let next: Promise<Uint8Array | BlockFailure> | null = null;
+    let current: Uint8Array | BlockFailure | null = first;
+    try {
+      for (let i = 0; i < pieces.length; i++) {
+        if (i > 0) current = await next!;
+        next = i + 1 < pieces.length ? read(i + 1) : null; // the next piece is read meanwhile
+        const piece = current!;
+        current = null;
+        if (!(piece instanceof Uint8Array)) throw new Error(piece.message);
+        try {
+          await send(piece);
+        } finally {
+          give(piece);
+        }
+        // A run's file is closed once its last piece went out.
+        if (i + 1 === pieces.length || pieces[i + 1]!.run !== pieces[i]!.run) {
+          pieces[i]!.run.open.close();
+        }
+      }
+    } finally {
+      if (current instanceof Uint8Array) give(current);
+      const late = await next?.catch(() => null);
+      if (late instanceof Uint8Array) give(late);
+      closeAll();
+    }
+  };
+  const cancel = () => {
+    give(first);
+    closeAll();
+  };
+  return { message, body: { bytes: total, write, cancel }, bulk: true };
 }
 
 /**
@@ -126,12 +204,7 @@ export async function serveUpload(
   try {
     const reply = await serveBlocks(library, request, pool);
     const pace = gate.limited ? (bytes: number) => gate.pass(bytes) : undefined;
-    const parts = Array.isArray(reply.payload) ? reply.payload : [];
-    const sent = () => {
-      release();
-      for (const part of parts) pool.give(part.buffer);
-    };
-    return { ...reply, sent, pace };
+    return { ...reply, sent: release, pace };
   } catch (error) {
     release();
     throw error;
