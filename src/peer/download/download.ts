@@ -23,7 +23,7 @@ import type { RateGate } from "../../common/rate_limit.ts";
 import { type ErrorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
 import type { Manifest } from "../../wire/protocol.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
-import { batches, type BlockPlan, planBlocks, verifyRun } from "./plan.ts";
+import { batches, type BlockPlan, planBlocks, verifyBlock } from "./plan.ts";
 import { isDiskFull, sameStamp, Staging, type Stamp } from "./staging.ts";
 import { commitDownload, CommitError } from "./commit.ts";
 import { clearProgress, type DownloadTarget } from "./resume_state.ts";
@@ -243,6 +243,7 @@ export class Download {
         this.#followSources(); // the last source dropped: stalled, and the event says why
       },
       onBadBlock: this.#d.onBadBlock,
+      onRunSettled: () => this.#kick(),
     });
   }
 
@@ -374,7 +375,7 @@ export class Download {
       for (let id = this.#plan.firstOf[file]!; id < this.#plan.firstOf[file + 1]!; id++) {
         const spec = this.#plan.blocks[id]!;
         const bytes = await this.#staging.read(file, spec.index * manifest.blockSize, spec.size);
-        if (!bytes || !(await verifyRun(this.#plan, id, 1, bytes)).ok[0]) {
+        if (!bytes || !verifyBlock(this.#plan, id, bytes)) {
           const path = manifest.files[file]!.path;
           throw new DownloadFailure("io-error", `staged ${path} was changed by something else`);
         }

@@ -9,7 +9,7 @@ import { EventLog } from "../../common/events.ts";
 import { silentLogger } from "../../common/log.ts";
 import { RateGate } from "../../common/rate_limit.ts";
 import { buildManifest, sha256Hex } from "../library/mod.ts";
-import type { BlockRun, Manifest } from "../../wire/protocol.ts";
+import type { BlockRun, Manifest, Request } from "../../wire/protocol.ts";
 import { Download } from "./download.ts";
 import type { DownloadTarget } from "./resume_state.ts";
 import type { PeerSource, Requester } from "./sources.ts";
@@ -39,25 +39,44 @@ function game(): { manifest: Manifest; hash: string; bytes: Map<string, Uint8Arr
 
 /** A source answering get-block from `bytes`; `spoil` turns the bytes of chosen blocks bad. */
 function fakeSource(bytes: Map<string, Uint8Array>, spoil = (_run: BlockRun) => false): Requester {
+  const answer = (request: Request) => {
+    if (request.type !== "get-block") throw new Error(`unexpected ${request.type}`);
+    const runs: (BlockRun & { bytes: number })[] = [];
+    const parts: Uint8Array[] = [];
+    for (const run of request.runs) {
+      const data = bytes.get(run.path)!;
+      const slice = data.slice(run.index * BLOCK, (run.index + run.count) * BLOCK);
+      if (spoil(run)) slice.fill(0x21);
+      const count = Math.ceil(slice.length / BLOCK);
+      runs.push({ ...run, count, bytes: slice.length });
+      parts.push(slice);
+    }
+    const payload = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const part of parts) (payload.set(part, at), at += part.length);
+    return {
+      message: { type: "block" as const, game: "G", runs, payload: payload.length },
+      payload,
+    };
+  };
   return {
-    request: (request) => {
-      if (request.type !== "get-block") throw new Error(`unexpected ${request.type}`);
-      const runs: (BlockRun & { bytes: number })[] = [];
-      const parts: Uint8Array[] = [];
-      for (const run of request.runs) {
-        const data = bytes.get(run.path)!;
-        const slice = data.slice(run.index * BLOCK, (run.index + run.count) * BLOCK);
-        if (spoil(run)) slice.fill(0x21);
-        const count = Math.ceil(slice.length / BLOCK);
-        runs.push({ ...run, count, bytes: slice.length });
-        parts.push(slice);
-      }
-      const payload = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    request: (request) => Promise.resolve(answer(request)),
+    // The answer's payload handed out piece by piece, as a QUIC stream would.
+    stream: (request) => {
+      const { message, payload } = answer(request);
       let at = 0;
-      for (const part of parts) (payload.set(part, at), at += part.length);
       return Promise.resolve({
-        message: { type: "block", game: "G", runs, payload: payload.length },
-        payload,
+        message,
+        get left() {
+          return payload.length - at;
+        },
+        read(into: Uint8Array<ArrayBuffer>) {
+          const n = Math.min(into.length, payload.length - at);
+          into.set(payload.subarray(at, at + n));
+          at += n;
+          return Promise.resolve(into.subarray(0, n));
+        },
+        close() {},
       });
     },
   };

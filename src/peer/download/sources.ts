@@ -12,8 +12,8 @@ import type { Manifest } from "../../wire/protocol.ts";
 import { compareVersions, parseManifest } from "../library/mod.ts";
 import type { Session } from "../../wire/session.ts";
 
-/** What downloads need of a session: requests. */
-export type Requester = Pick<Session, "request">;
+/** What downloads need of a session: requests, and answers streamed as they arrive. */
+export type Requester = Pick<Session, "request" | "stream">;
 
 /** A connected peer's offer of a game. */
 export interface Offer {
