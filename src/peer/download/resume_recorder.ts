@@ -5,9 +5,12 @@
  *
  * - every SAVE_EVERY_BYTES of newly verified data or SAVE_EVERY_MS, the
  *   verified set is saved, blocks not yet flushed as `unconfirmed`;
- * - every FLUSH_EVERY_MS (and at a clean stop) the staging files are
- *   flushed first, their stamps saved, and what was written before the
- *   flush becomes `verified`.
+ * - every FLUSH_EVERY_MS or FLUSH_EVERY_BYTES of newly written data (and at
+ *   a clean stop) the staging files are flushed first, their stamps saved,
+ *   and what was written before the flush becomes `verified`. Flushing by
+ *   bytes too keeps the flush before the commit short: it writes back at
+ *   most that much (at 1 Gbit/s, two seconds' worth took ~30 ms of the
+ *   time to download-finished).
  *
  * At resume, {@linkcode ResumeRecorder.confirm} checks what is on disk:
  * a file whose stamp changed since its flush (or that is gone) has its
@@ -31,6 +34,7 @@ const SAVE_EVERY_BYTES = 8 * 1024 * 1024;
 const SAVE_EVERY_MS = 250;
 /** How often written blocks are made durable, so that a restart trusts them unhashed. */
 const FLUSH_EVERY_MS = 2_000;
+const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
 
 /** Options for {@linkcode ResumeRecorder}. */
 export interface RecorderOptions {
@@ -48,6 +52,8 @@ export class ResumeRecorder {
   /** Bitmap of the verified blocks known flushed to disk. */
   #durable: Uint8Array;
   #unsaved = 0;
+  /** Verified bytes written since the last flush began. */
+  #unflushed = 0;
   #saving: Promise<void> | null = null;
   #lastSave = 0;
   #lastFlush = 0;
@@ -114,6 +120,7 @@ export class ResumeRecorder {
       this.#o.target.verified.add(id);
       this.#written[id >> 3] = this.#written[id >> 3]! | (1 << (id & 7));
       this.#unsaved += this.#o.plan.blocks[id]!.size;
+      this.#unflushed += this.#o.plan.blocks[id]!.size;
     }
     if (this.#saving) return;
     if (this.#unsaved < SAVE_EVERY_BYTES && this.#o.now() - this.#lastSave < SAVE_EVERY_MS) return;
@@ -137,8 +144,12 @@ export class ResumeRecorder {
     const written = this.#written.slice();
     this.#unsaved = 0;
     this.#lastSave = this.#o.now();
-    if (options.flush || this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS) {
+    if (
+      options.flush || this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS ||
+      this.#unflushed >= FLUSH_EVERY_BYTES
+    ) {
       this.#lastFlush = this.#lastSave;
+      this.#unflushed = 0;
       const stamps = await staging.flush();
       for (const [file, stamp] of stamps) target.stamps.set(file, stamp);
       await appendStamps(stateDir, target.game, stamps);

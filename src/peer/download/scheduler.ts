@@ -7,8 +7,12 @@
  * - Work goes out in runs of consecutive pending blocks of one file (one
  *   get-block each), lowest block first, so files fill front to back.
  * - Each source has a window of bytes in flight: its measured rate × a target
- *   latency, clamped. A source gets more work whenever it has room, so faster
- *   sources, which finish sooner and have larger windows, get more work.
+ *   latency, clamped. Bytes leave the window as they arrive (`progress`, per
+ *   block written), not only when their run completes, and a source gets more
+ *   work once a quarter of its window is free (or it is idle): requests stay
+ *   few and large, and the ones queued at the source keep its link busy while
+ *   the next is on its way. Faster sources, which free room sooner and have
+ *   larger windows, get more work.
  * - A block is in flight at most `maxCopies` times. A second copy goes out only
  *   for a run that `tick` found slow (rescue), or in endgame: when nothing is
  *   pending, an idle source re-requests the oldest in-flight blocks so that
@@ -51,7 +55,12 @@ export interface Run {
 export interface SchedulerOptions {
   /** @default {LIMITS.maxBlocksPerRun} */
   maxRunBlocks?: number;
-  /** Per-source bytes in flight, lower bound. @default {8 MiB} */
+  /**
+   * Per-source bytes in flight, lower bound: what a new source starts with,
+   * and all a slow one holds (more would queue seconds of its data that a
+   * faster source could have fetched by the end).
+   * @default {4 MiB}
+   */
   minWindowBytes?: number;
   /**
    * Per-source bytes in flight, upper bound: a few large requests keep a LAN
@@ -59,6 +68,12 @@ export interface SchedulerOptions {
    * @default {48 MiB}
    */
   maxWindowBytes?: number;
+  /**
+   * A run is at most window / this (one block at least), so that runs
+   * complete, and progress moves, several times per window.
+   * @default {4}
+   */
+  runsPerWindow?: number;
   /** Window = measured rate × this, clamped; covers a block's verify and write too. @default {500} */
   targetLatencyMs?: number;
   /** A run is slow when outstanding > max(minSlowMs, slowFactor × its expected time). @default {4} */
@@ -93,6 +108,8 @@ interface RunState {
   attached: boolean;
   /** Bytes in flight at its source when sent: the queue it waits behind. */
   ahead: number;
+  /** Its bytes still counted in its source's window (not yet arrived). */
+  left: number;
 }
 
 const MiB = 1024 * 1024;
@@ -112,8 +129,9 @@ export class Scheduler {
     this.#book = new BlockBook(blocks, done);
     this.#opts = {
       maxRunBlocks: Math.max(1, options.maxRunBlocks ?? LIMITS.maxBlocksPerRun),
-      minWindowBytes: options.minWindowBytes ?? 8 * MiB,
+      minWindowBytes: options.minWindowBytes ?? 4 * MiB,
       maxWindowBytes: options.maxWindowBytes ?? 48 * MiB,
+      runsPerWindow: Math.max(1, options.runsPerWindow ?? 4),
       targetLatencyMs: options.targetLatencyMs ?? 500,
       slowFactor: options.slowFactor ?? 4,
       minSlowMs: options.minSlowMs ?? 2000,
@@ -156,15 +174,18 @@ export class Scheduler {
     const source = this.#sources.get(sourceId);
     if (!source?.active || now < source.pausedUntil) return [];
     const window = this.#window(source);
-    if (source.inFlight >= window) return [];
     const idle = source.inFlight === 0;
+    // Refill by quarters of the window: one larger request rather than one per block freed.
+    if (!idle && window - source.inFlight < window / 4) return [];
     if (idle) source.busyFrom(now);
     const out: Run[] = [];
     const maxRuns = this.#opts.maxRunsInFlight;
     const room = () => source.runs.size < maxRuns ? window - source.inFlight : 0;
     this.#copies(source, this.#slowRuns(), room, now, out);
+    // Runs of a part of the window: each completes (and is recorded) well before the window drains.
+    const runCap = Math.max(1, window / this.#opts.runsPerWindow);
     while (room() > 0) {
-      const run = this.#takePending(source, room(), now);
+      const run = this.#takePending(source, Math.min(room(), runCap), now);
       if (!run) break;
       out.push(run);
     }
@@ -177,12 +198,28 @@ export class Scheduler {
     return out;
   }
 
+  /**
+   * `bytes` more of run `runId` arrived (verified or not, and written when
+   * good): they leave its source's window and count in its rate. The run
+   * stays open until {@linkcode complete}.
+   */
+  progress(runId: number, bytes: number, now: number): void {
+    const state = this.#runs.get(runId);
+    if (!state?.attached) return;
+    const n = Math.min(bytes, state.left);
+    state.left -= n;
+    const source = this.#sources.get(state.run.source)!;
+    source.inFlight -= n;
+    if (!source.dropped) source.delivered(n, now);
+  }
+
   complete(runId: number, ok: boolean[], now: number): CompleteResult {
     const result: CompleteResult = { newlyDone: [], dropped: null, cancel: [] };
     const state = this.#runs.get(runId);
     if (!state) return result;
     const { run, attached } = state;
     const source = this.#sources.get(run.source)!;
+    const progressed = run.bytes - state.left;
     this.#settle(state);
     let delivered = 0;
     let bad = false;
@@ -203,7 +240,7 @@ export class Scheduler {
     // One strike per bad response, not per bad block: one damaged stretch of a
     // file (or a truncated payload, which fails every block) is one offence.
     if (bad) this.#strike(source, result);
-    if (!source.dropped) source.delivered(delivered, now);
+    if (!source.dropped) source.delivered(Math.max(0, delivered - progressed), now);
     return result;
   }
 
@@ -358,7 +395,7 @@ export class Scheduler {
       this.#book.hold(block, id);
     }
     const run: Run = { id, source: source.id, first, count, bytes, sentAt: now, duplicate };
-    this.#runs.set(id, { run, attached: true, ahead: source.inFlight });
+    this.#runs.set(id, { run, attached: true, ahead: source.inFlight, left: bytes });
     source.runs.add(id);
     source.inFlight += bytes;
     return { ...run };
@@ -377,7 +414,8 @@ export class Scheduler {
     this.#slow.delete(run.id);
     const source = this.#sources.get(run.source)!;
     source.runs.delete(run.id);
-    source.inFlight -= run.bytes;
+    source.inFlight -= state.left;
+    state.left = 0;
     for (let id = run.first; id < run.first + run.count; id++) this.#book.unhold(id, run.id);
   }
 

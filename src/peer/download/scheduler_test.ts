@@ -6,6 +6,7 @@ import {
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
+import { batches } from "./plan.ts";
 
 const MiB = 1024 * 1024;
 
@@ -79,6 +80,66 @@ function simulate(s: Scheduler, rates: Record<string, number>) {
   return { completed, maxWindow, now };
 }
 
+/**
+ * Simulation of real links: each source sends its answers one after
+ * another (block answers are FIFO at the seed, session.ts), a request
+ * reaches the seed half a round trip after it is sent and its first byte
+ * waits `serveMs` there (the first read), and each block arrives as it is
+ * sent, half a round trip later. Blocks are reported as they arrive
+ * (`progress`), runs once their last block did, requests are grouped as the
+ * download does (`batches`). Abandoned copies keep their link time (a
+ * pessimistic model of a stopped stream). Rates in bytes per second.
+ */
+function simulateLinks(
+  s: Scheduler,
+  blocks: BlockSpec[],
+  rates: Record<string, number>,
+  o: { rttMs?: number; serveMs?: number } = {},
+) {
+  const rtt = o.rttMs ?? 1;
+  const serve = o.serveMs ?? 1;
+  const linkFree: Record<string, number> = {};
+  const completed: Record<string, number> = {};
+  let events: { at: number; run: Run; bytes: number; last: boolean }[] = [];
+  let now = 0;
+  let requests = 0;
+  const refill = () => {
+    for (const source of s.sources()) {
+      for (const batch of batches(s.next(source, now))) {
+        requests++;
+        let t = Math.max(now + rtt / 2 + serve, linkFree[source] ?? 0);
+        for (const run of batch) {
+          for (let i = 0; i < run.count; i++) {
+            const bytes = blocks[run.first + i]!.size;
+            t += bytes / rates[source]! * 1000;
+            events.push({ at: t + rtt / 2, run, bytes, last: i === run.count - 1 });
+          }
+        }
+        linkFree[source] = t;
+      }
+    }
+  };
+  refill();
+  for (let steps = 0; !s.isDone(); steps++) {
+    assert(steps < 1_000_000 && events.length > 0, "simulation makes progress");
+    let first = 0;
+    for (let i = 1; i < events.length; i++) if (events[i]!.at < events[first]!.at) first = i;
+    const { at, run, bytes, last } = events[first]!;
+    events.splice(first, 1);
+    now = at;
+    s.progress(run.id, bytes, now);
+    if (last) {
+      const result = s.complete(run.id, allOk(run), now);
+      completed[run.source] = (completed[run.source] ?? 0) + result.newlyDone.length;
+      const cancelled = new Set(result.cancel);
+      if (cancelled.size) events = events.filter((e) => !cancelled.has(e.run.id));
+    }
+    s.tick(now);
+    refill();
+  }
+  return { completed, now, requests };
+}
+
 Deno.test("runs are consecutive pending blocks of one file, lowest first, at most maxRunBlocks", () => {
   const blocks = blocksOf([3 * MiB - 10, 20 * MiB, MiB / 2]);
   const s = new Scheduler(blocks, [], { minWindowBytes: 1024 * MiB });
@@ -92,7 +153,12 @@ Deno.test("runs are consecutive pending blocks of one file, lowest first, at mos
 });
 
 /** Window options these tests reason with (independent of the defaults). */
-const WINDOW = { minWindowBytes: 4 * MiB, maxWindowBytes: 64 * MiB, targetLatencyMs: 250 };
+const WINDOW = {
+  minWindowBytes: 4 * MiB,
+  maxWindowBytes: 64 * MiB,
+  targetLatencyMs: 250,
+  runsPerWindow: 1,
+};
 
 Deno.test("a new source's window starts at minWindowBytes", () => {
   const s = new Scheduler(oneFile(100), [], WINDOW);
@@ -137,6 +203,20 @@ Deno.test("the window grows with the measured rate and is clamped to maxWindowBy
   fast.complete(r!.id, allOk(r!), 1); // 4 GiB/s
   fast.next("a", 1);
   assertEquals(fast.inFlightBytes("a"), 64 * MiB);
+});
+
+Deno.test("runs are a quarter window at most, and more work is handed out once a quarter is free", () => {
+  const s = new Scheduler(oneFile(100), [], { minWindowBytes: 8 * MiB, maxWindowBytes: 8 * MiB });
+  s.addSource("a", 0);
+  assertEquals(span(s.next("a", 0)), [[0, 2], [2, 2], [4, 2], [6, 2]]);
+  const [run] = s.next("a", 0);
+  assertEquals(run, undefined, "window full");
+  s.progress(1, MiB, 10); // a block of the first run arrived: 1 MiB free, under a quarter
+  assertEquals(s.next("a", 10), []);
+  s.progress(1, MiB, 20);
+  assertEquals(span(s.next("a", 20)), [[8, 2]], "a quarter free: more work, the run still open");
+  assertEquals(s.complete(1, [true, true], 30).newlyDone, [0, 1]);
+  assertEquals(s.inFlightBytes("a"), 8 * MiB, "arrived bytes are not counted twice");
 });
 
 Deno.test("a source 4× faster gets a larger window and completes far more blocks", () => {
@@ -370,7 +450,7 @@ Deno.test("a late verified completion from a dropped source is accepted", () => 
 });
 
 Deno.test("a short completion returns the missing blocks to pending without a strike", () => {
-  const s = new Scheduler(oneFile(4), [], { strikesToDrop: 1 });
+  const s = new Scheduler(oneFile(4), [], { strikesToDrop: 1, runsPerWindow: 1 });
   s.addSource("a", 0);
   s.addSource("b", 0);
   const [run] = s.next("a", 0);
@@ -494,6 +574,7 @@ function chaos(seed: number) {
     const roll = random();
     const run = pick([...live.values()]);
     if (roll < 0.3) hand(pick(all)!, now);
+    else if (roll < 0.4 && run) s.progress(run.id, Math.floor(random() * run.bytes), now);
     else if (roll < 0.75 && run) {
       const ok = Array.from({ length: run.count }, () => run.source !== "evil" || random() < 0.9);
       settle(run.id, s.complete(run.id, random() < 0.1 ? ok.slice(1) : ok, now));
@@ -505,6 +586,11 @@ function chaos(seed: number) {
       s.removeSource(source, now);
       detach(source);
     } else s.addSource(pick(all)!, now);
+    for (const id of all) {
+      const inFlight = s.inFlightBytes(id);
+      const held = [...attached].map((r) => live.get(r)!).filter((r) => r.source === id);
+      assert(inFlight >= 0 && inFlight <= held.reduce((n, r) => n + r.bytes, 0), "window books");
+    }
   }
   for (const id of all) s.addSource(id, now);
   for (let round = 0; !s.isDone(); round++) {
@@ -548,4 +634,39 @@ Deno.test("100,000 blocks with three sources schedule to completion in well unde
   assertEquals(s.doneCount(), 100_000);
   assertEquals(s.doneBytes(), bytesOf(blocks, blocks.keys()));
   assert(ms < 1000, `${ms.toFixed(0)} ms`);
+});
+
+/** 300 MB in blocks of 1 MiB, as the namespace bench's swarm cells. */
+const BENCH_FILE = blocksOf([300e6]);
+const MB = 1e6;
+
+/** Seconds to download BENCH_FILE from sources of the given rates, with round trips. */
+function secondsFrom(rates: Record<string, number>, rttMs = 2): number {
+  const s = new Scheduler(BENCH_FILE, []);
+  for (const id of Object.keys(rates)) s.addSource(id, 0);
+  return simulateLinks(s, BENCH_FILE, rates, { rttMs }).now / 1000;
+}
+
+Deno.test("one source keeps its link busy across round trips: >= 98 % of its rate", () => {
+  for (const [rate, rtt] of [[118 * MB, 1], [25 * MB, 2], [12.5 * MB, 5], [6.25 * MB, 20]]) {
+    const ideal = 300e6 / rate!;
+    const took = secondsFrom({ a: rate! }, rtt);
+    assert(took <= ideal / 0.98, `${rate! / MB} MB/s, ${rtt} ms: ${took} s for ${ideal} s`);
+  }
+});
+
+Deno.test("swarms whose links are the limit: 3 x 25 MB/s >= 2.9x one, 5 x 12.5 >= 4.7x", () => {
+  const one = secondsFrom({ a: 25 * MB });
+  const three = secondsFrom({ a: 25 * MB, b: 25 * MB, c: 25 * MB });
+  assert(one / three >= 2.9, `three sources ${(one / three).toFixed(3)}x one`);
+  const single = secondsFrom({ a: 12.5 * MB });
+  const rates = Object.fromEntries(["a", "b", "c", "d", "e"].map((id) => [id, 12.5 * MB]));
+  const five = secondsFrom(rates);
+  assert(single / five >= 4.7, `five sources ${(single / five).toFixed(3)}x one`);
+});
+
+Deno.test("slow sources cannot hold back the finish: 50 + 6.25 + 6.25 MB/s within 2 % of the sum", () => {
+  const ideal = 300e6 / (62.5 * MB);
+  const took = secondsFrom({ fast: 50 * MB, slow1: 6.25 * MB, slow2: 6.25 * MB });
+  assert(took <= ideal * 1.02, `${took.toFixed(3)} s for ${ideal.toFixed(3)} s`);
 });

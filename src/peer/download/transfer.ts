@@ -42,7 +42,7 @@ export interface TransferParts {
   onDropped(peerId: string, reason: string): void;
   /** A source sent a block that failed its hash. */
   onBadBlock?(peerId: string, path: string, index: number): void;
-  /** A run was settled: the scheduler may have room for more. */
+  /** A block arrived or a run was settled: the scheduler may have room for more. */
   onRunSettled?(): void;
 }
 
@@ -179,10 +179,17 @@ export class Transfer {
         const good = verifyBlock(plan, id, bytes);
         ok.push(good);
         if (good && !scheduler.isDoneBlock(id)) {
-          const write = this.#write(id, bytes).finally(() => buffers.give(bytes.buffer));
-          write.catch(() => {}); // reported through `settled`, after the run's last block
-          writes.push(write);
-        } else buffers.give(bytes.buffer);
+          const written = this.#write(id, bytes);
+          // Out of the link once written (a disk slower than the link holds the window back).
+          written.then(() => this.#arrived(run, size), () => {}).finally(() =>
+            buffers.give(bytes.buffer)
+          );
+          written.catch(() => {}); // reported through `settled`, after the run's last block
+          writes.push(written);
+        } else {
+          buffers.give(bytes.buffer);
+          this.#arrived(run, size);
+        }
       }
     }
     const settled = Promise.all(writes).then(() => this.#settle(run, ok));
@@ -207,6 +214,12 @@ export class Transfer {
     } finally {
       this.#p.buffers.give(buffer);
     }
+  }
+
+  /** `bytes` of `run` arrived and are dealt with: room in its source's window. */
+  #arrived(run: Run, bytes: number): void {
+    this.#p.scheduler.progress(run.id, bytes, this.#p.now());
+    this.#p.onRunSettled?.();
   }
 
   #write(id: number, bytes: Uint8Array): Promise<void> {
