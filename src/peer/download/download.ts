@@ -37,6 +37,12 @@ export type { DownloadTarget };
 
 /** Rate samples kept for the page's sparkline: two minutes at one per 500 ms. */
 const HISTORY_TICKS = 240;
+/**
+ * How long a download waits, with no source left, before it says it is
+ * stalled: a peer that replaces its connection to us (two dialled at once,
+ * or a restart) has no session for the few milliseconds of the handshake.
+ */
+const STALL_GRACE_MS = 1_500;
 /** Waits between commit attempts while a file is in use (the last one repeats). */
 const COMMIT_RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
@@ -100,6 +106,8 @@ export class Download {
   #mode: Mode = "run";
   #wake: (() => void) | null = null;
   #stalled: string | null = null;
+  /** Set while the last source is gone but the stall is not announced yet (STALL_GRACE_MS). */
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #blocked: string | null = null;
   #phase: DownloadPhase = "downloading";
   #dropped: { peerId: string; reason: string }[] = [];
@@ -203,6 +211,7 @@ export class Download {
       return await this.#failed(error);
     } finally {
       clearInterval(progress);
+      clearTimeout(this.#stallTimer);
       unsubscribe();
       await this.#staging.close();
     }
@@ -294,16 +303,31 @@ export class Download {
       this.#d.log.info(`a newer version of ${this.game} is offered: following it`);
       this.#halt("supersede");
     } else if (none && !this.#stalled && !scheduler.isDone()) {
-      const dropped = this.#dropped.map((d) => `${d.peerId} ${d.reason}`);
-      this.#stalled = dropped.length
-        ? `every source was dropped: ${dropped.join("; ")}`
-        : `no connected peer offers ${this.game} ${this.target.version} any more`;
-      this.#d.events.emit("download-stalled", { game: this.game, reason: this.#stalled });
+      if (this.#dropped.length) {
+        this.#stall(
+          `every source was dropped: ${
+            this.#dropped.map((d) => `${d.peerId} ${d.reason}`).join("; ")
+          }`,
+        );
+      } else {
+        // A peer swapping connections (duplicate.ts) is gone for a moment only.
+        this.#stallTimer ??= setTimeout(() => {
+          this.#stallTimer = undefined;
+          if (this.#mode !== "run" || this.#stalled || scheduler.isDone()) return;
+          if (scheduler.sources().length > 0) return;
+          this.#stall(`no connected peer offers ${this.game} ${this.target.version} any more`);
+        }, STALL_GRACE_MS);
+      }
     } else if (!none && this.#stalled) {
       this.#stalled = null;
       this.#d.events.emit("download-resumed", { game: this.game, sources: scheduler.sources() });
     }
     this.#kick();
+  }
+
+  #stall(reason: string): void {
+    this.#stalled = reason;
+    this.#d.events.emit("download-stalled", { game: this.game, reason });
   }
 
   async #loop(): Promise<void> {

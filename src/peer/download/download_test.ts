@@ -169,3 +169,51 @@ Deno.test("with only a spoiling source the download stalls and says why; nothing
     await s.done();
   }
 });
+
+/** Peers whose offers come and go: `set` replaces them and tells the download. */
+function changingPeers(hash: string) {
+  let sources: Record<string, Requester> = {};
+  const listeners = new Set<() => void>();
+  const peers: PeerSource = {
+    offers: () =>
+      Object.keys(sources).map((peerId) => ({ peerId, version: "2", manifestHash: hash })),
+    session: (peerId) => sources[peerId] ?? null,
+    onChange: (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+  };
+  const set = (next: Record<string, Requester>) => {
+    sources = next;
+    for (const listener of listeners) listener();
+  };
+  return { peers, set };
+}
+
+Deno.test("a source back within the grace period (a connection swap) is no stall; a longer absence is one", async () => {
+  const s = await setup(() => ({}));
+  const g = game();
+  try {
+    const swap = changingPeers(g.hash);
+    const quick = new Download(s.target(), { ...s.deps, peers: swap.peers }).run();
+    await new Promise((r) => setTimeout(r, 300));
+    swap.set({ alpha: fakeSource(g.bytes) });
+    assertEquals((await quick).kind, "finished");
+    const names = s.events.since(0).map((e) => e.event);
+    assert(!names.includes("download-stalled"), names.join(", "));
+
+    await Deno.remove(join(s.root, "games"), { recursive: true });
+    const gone = changingPeers(g.hash);
+    const started = performance.now();
+    const slow = new Download(s.target(), { ...s.deps, peers: gone.peers }).run();
+    const stalled = await s.events.waitFor((e) => e.event === "download-stalled", {
+      signal: AbortSignal.timeout(5_000),
+    });
+    const waited = performance.now() - started;
+    assert(waited >= 1_000, `stalled after ${waited.toFixed(0)} ms`);
+    const reason = stalled.event === "download-stalled" ? stalled.data.reason : "";
+    assert(/no connected peer offers G 2/.test(reason), reason);
+    gone.set({ alpha: fakeSource(g.bytes) });
+    assertEquals((await slow).kind, "finished");
+    assert(s.events.since(0).some((e) => e.event === "download-resumed"));
+  } finally {
+    await s.done();
+  }
+});
