@@ -58,6 +58,18 @@ Deno.test({
         assertEquals(sort(listed), sort(expected), peer.options.name);
       }
 
+      // Traffic counts and, once the pair was idle long enough for a ping, its round trip.
+      const measured = await alpha.until(
+        async () => {
+          const row = (await alpha.peers()).find((p) => p.peerId === bravo.peerId);
+          return typeof row?.rttMs === "number" ? row : undefined;
+        },
+        10_000,
+        "a ping's round trip",
+      );
+      assert((measured.rttMs as number) >= 0 && (measured.rttMs as number) < 1_000);
+      assert((measured.bytesSent as number) > 0 && (measured.bytesReceived as number) > 0);
+
       // Union of games with peer counts (libraries arrive with hello).
       const games = byId(await alpha.games());
       assertEquals(Object.keys(games).sort(), ["Doom", "Quake", "Shared", "Unreal"]);

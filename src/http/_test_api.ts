@@ -88,6 +88,9 @@ export function fakeApi(options: FakeOptions = {}) {
     protocolVersion: 1,
     rev: 1,
     games: l.games.map((g) => g.id),
+    bytesSent: 2_048,
+    bytesReceived: 1_048_576,
+    rttMs: 0.4,
   }));
   let settings: Settings = {
     name: "me",

@@ -125,16 +125,13 @@ export class PeerApi {
         protocolVersion: p.protocolVersion,
         rev: p.rev,
         games: [],
-      }));
-    return [...held, ...heard]
-      .sort((a, b) => a.peerId < b.peerId ? -1 : 1)
-      .map((p) => ({
         bytesSent: 0,
         bytesReceived: 0,
         rttMs: null,
-        ...p,
-        ourProtocolVersion: ours,
       }));
+    return [...held, ...heard]
+      .sort((a, b) => a.peerId < b.peerId ? -1 : 1)
+      .map((p) => ({ ...p, ourProtocolVersion: ours }));
   }
 
   listGames(): GameRow[] {

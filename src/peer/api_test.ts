@@ -16,6 +16,9 @@ function peer(peerId: string, state: PeerView["state"] = "connected"): PeerView 
     protocolVersion: 1,
     rev: 1,
     games: [],
+    bytesSent: 10,
+    bytesReceived: 20,
+    rttMs: 1.5,
   };
 }
 

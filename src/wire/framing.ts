@@ -40,6 +40,8 @@ export interface FrameLimits {
   maxHeaderBytes?: number;
   /** @default {LIMITS.maxPayloadBytes} */
   maxPayloadBytes?: number;
+  /** Told of every piece of the stream read (a connection's traffic counter). */
+  onBytes?: (bytes: number) => void;
 }
 
 const encoder = new TextEncoder();
@@ -108,6 +110,7 @@ export class FrameReader {
   #source: ByteSource;
   #maxHeader: number;
   #maxPayload: number;
+  #onBytes: (bytes: number) => void;
   /** Payload bytes of the current frame not read yet. */
   #payloadLeft = 0;
 
@@ -115,6 +118,7 @@ export class FrameReader {
     this.#source = sourceOf(readable);
     this.#maxHeader = limits.maxHeaderBytes ?? LIMITS.maxHeaderBytes;
     this.#maxPayload = limits.maxPayloadBytes ?? LIMITS.maxPayloadBytes;
+    this.#onBytes = limits.onBytes ?? (() => {});
   }
 
   /**
@@ -209,6 +213,7 @@ export class FrameReader {
       }
       buffer = got.buffer;
       filled += got.length;
+      this.#onBytes(got.length);
     }
     return new Uint8Array(buffer, offset, n);
   }

@@ -93,6 +93,12 @@ export interface BadBlock {
   index: number;
 }
 
+/** Frame bytes (headers and payloads) sent and received on one connection. */
+export interface Traffic {
+  sent: number;
+  received: number;
+}
+
 export interface SessionOptions {
   log?: Logger;
   /** Called whenever anything arrives from the peer (liveness). */
@@ -128,6 +134,9 @@ export class Session {
   #refusedTypes = new Set<string>();
   /** Bulk replies sent so far: each next one gets a lower send priority (FIFO). */
   #bulk = 0;
+  /** Frame bytes sent and received on this connection, both directions of every stream. */
+  #traffic: Traffic = { sent: 0, received: 0 };
+  #counted = { onBytes: (bytes: number) => void (this.#traffic.received += bytes) };
 
   constructor(conn: Connection, options: SessionOptions = {}) {
     this.conn = conn;
@@ -148,6 +157,15 @@ export class Session {
     this.conn.close(code, reason);
   }
 
+  /** Frame bytes sent and received so far on this connection. */
+  get traffic(): Traffic {
+    return { ...this.#traffic };
+  }
+
+  #sent(chunks: Uint8Array[]): void {
+    for (const chunk of chunks) this.#traffic.sent += chunk.length;
+  }
+
   /** Sends one frame on a new stream and returns the raw response frame. */
   async exchange(
     header: Record<string, unknown>,
@@ -165,7 +183,7 @@ export class Session {
     } catch (error) {
       throw requestFailure(error, timeout);
     }
-    const reader = new FrameReader(stream.readable);
+    const reader = new FrameReader(stream.readable, this.#counted);
     const writer = stream.writable.getWriter();
     const onAbort = () => {
       reader.cancel(signal.reason);
@@ -174,6 +192,7 @@ export class Session {
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       await writeEncoded(writer, chunks);
+      this.#sent(chunks);
       await writer.close();
       const frame = await reader.read(options.allocate);
       if (!frame) throw new RequestError("unreachable", "peer closed the stream without answer");
@@ -240,7 +259,7 @@ export class Session {
       clearTimeout(timer);
       throw requestFailure(error, timeout.signal);
     }
-    const reader = new FrameReader(stream.readable);
+    const reader = new FrameReader(stream.readable, this.#counted);
     const writer = stream.writable.getWriter();
     let closed = false;
     const close = () => {
@@ -269,6 +288,7 @@ export class Session {
     let message: Response;
     try {
       await writeEncoded(writer, chunks);
+      this.#sent(chunks);
       await writer.close();
       const head = await reader.readHeader();
       if (!head) throw new RequestError("unreachable", "peer closed the stream without answer");
@@ -344,7 +364,7 @@ export class Session {
   }
 
   async #serveStream(stream: StreamPair, handler: Handler): Promise<void> {
-    const reader = new FrameReader(stream.readable);
+    const reader = new FrameReader(stream.readable, this.#counted);
     let frame: Frame | null;
     try {
       // A stream that never delivers its request must not be held open forever.
@@ -386,7 +406,11 @@ export class Session {
       }
       // Bulk answers go in the order they were asked for, after all else (priority 0).
       if (reply.bulk) stream.setPriority?.(-(++this.#bulk % 2 ** 30));
-      await respondEncoded(stream.writable, chunks, reply.pace, reply.body);
+      await respondEncoded(stream.writable, chunks, {
+        pace: reply.pace,
+        body: reply.body,
+        onSent: (bytes) => void (this.#traffic.sent += bytes),
+      });
     } finally {
       reply.sent?.();
     }
@@ -426,19 +450,25 @@ export async function respond(
   payload?: Uint8Array | Uint8Array[],
   pace?: (bytes: number) => Promise<void>,
 ): Promise<void> {
-  await respondEncoded(writable, encodeFrame(header, payload), pace);
+  await respondEncoded(writable, encodeFrame(header, payload), { pace });
 }
 
 async function respondEncoded(
   writable: WritableStream<Uint8Array>,
   chunks: Uint8Array[],
-  pace?: (bytes: number) => Promise<void>,
-  body?: ReplyBody,
+  o: {
+    pace?: (bytes: number) => Promise<void>;
+    body?: ReplyBody;
+    /** Told of the bytes written, as they are. */
+    onSent?: (bytes: number) => void;
+  },
 ): Promise<void> {
+  const { pace, body, onSent = () => {} } = o;
   const writer = writable.getWriter();
   let started = false;
   try {
     await writeEncoded(writer, chunks, pace);
+    for (const chunk of chunks) onSent(chunk.length);
     if (body) {
       started = true;
       let sent = 0;
@@ -447,6 +477,7 @@ async function respondEncoded(
           sent += piece.length;
           if (sent > body.bytes) throw new Error("a reply body longer than announced");
           await writePart(writer, piece, pace);
+          onSent(piece.length);
         });
         if (sent !== body.bytes) throw new Error("a reply body shorter than announced");
       } catch (error) {

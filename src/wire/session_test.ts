@@ -276,3 +276,30 @@ Deno.test("a body that is never written is cancelled (its buffers and files rele
   assertEquals((await answers[0])?.header.code, "internal");
   assertEquals(cancelled, 1);
 });
+
+Deno.test("a session counts the frame bytes it sends and receives, requests and answers alike", async () => {
+  const request = { type: "ping" };
+  const answer = encodeFrame({ type: "ok" }, new Uint8Array(1000));
+  const { conn } = scriptedConnection(async (stream) => {
+    await new FrameReader(stream.readable).read();
+    const writer = stream.writable.getWriter();
+    for (const chunk of answer) await writer.write(chunk);
+    await writer.close();
+  });
+  const client = new Session(conn);
+  assertEquals(client.traffic, { sent: 0, received: 0 });
+  await client.request({ type: "ping" });
+  const size = (chunks: Uint8Array[]) => chunks.reduce((n, c) => n + c.length, 0);
+  assertEquals(client.traffic, { sent: size(encodeFrame(request)), received: size(answer) });
+
+  const served = incomingRequests(request);
+  const server = new Session(served.conn);
+  const reply: Reply = { message: { type: "ok" }, payload: new Uint8Array(300) };
+  await server.serve(() => Promise.resolve(reply));
+  await served.answers;
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the writes' own promises settle
+  assertEquals(server.traffic, {
+    sent: size(encodeFrame({ type: "ok" }, new Uint8Array(300))),
+    received: size(encodeFrame(request)),
+  });
+});

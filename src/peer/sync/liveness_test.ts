@@ -31,3 +31,27 @@ Deno.test("an answered ping resets the clock", () => {
   assertEquals(live.tick(3_050), "ping");
   assertEquals(live.tick(4_050), "dead");
 });
+
+Deno.test("ping round trips are smoothed as TCP smooths them: the first as is, then 1/8 of each new one", () => {
+  const live = new Liveness(0, options);
+  assertEquals(live.rttMs, null);
+  live.answered(8);
+  assertEquals(live.rttMs, 8);
+  live.answered(16);
+  assertEquals(live.rttMs, 9);
+  live.answered(-3); // a clock step back is no negative time
+  assertEquals(live.rttMs, 9 - 9 / 8);
+});
+
+Deno.test("the round trip is probed soon after connecting and then every probeEveryMs, busy or idle", () => {
+  const live = new Liveness(0, { ...options, probeEveryMs: 5_000 });
+  assertEquals(live.probe(999), false);
+  assertEquals(live.probe(1_000), true, "pingIdleMs after connecting");
+  assertEquals(live.probe(1_001), false);
+  live.heard(5_000);
+  assertEquals(live.probe(5_999), false);
+  assertEquals(live.probe(6_000), true, "a busy peer too");
+  assertEquals(live.tick(7_000), "ping", "an idle ping...");
+  assertEquals(live.probe(11_999), false, "...counts as a probe");
+  assertEquals(live.probe(12_000), true);
+});

@@ -355,8 +355,10 @@ export class PeerManager {
         const action = record.liveness?.tick(now);
         if (action === "dead") {
           this.#lost(record, `timeout (silent for ${LIMITS.livenessTimeoutMs} ms)`);
-        } else if (action === "ping") {
+        } else if (action === "ping" || record.liveness?.probe(now)) {
+          const sentAt = performance.now();
           record.session?.request({ type: "ping" }, { timeoutMs: LIMITS.livenessTimeoutMs })
+            .then(() => record.liveness?.answered(performance.now() - sentAt))
             .catch(() => {});
         }
       }

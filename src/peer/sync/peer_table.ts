@@ -63,6 +63,11 @@ export interface PeerView {
   games: string[];
   /** What of the peer's library is not shown, and why (too many games, refused ones). */
   libraryNote?: string;
+  /** Frame bytes sent to / received from the peer on the current connection. */
+  bytesSent: number;
+  bytesReceived: number;
+  /** Smoothed round-trip time of pings (sent when the peer is idle), ms; null before the first. */
+  rttMs: number | null;
 }
 
 export function viewOf(record: PeerRecord): PeerView {
@@ -75,6 +80,9 @@ export function viewOf(record: PeerRecord): PeerView {
     rev: record.library.rev,
     games: record.library.games.map((g) => g.id),
     ...(record.libraryNote ? { libraryNote: record.libraryNote } : {}),
+    bytesSent: record.session?.traffic.sent ?? 0,
+    bytesReceived: record.session?.traffic.received ?? 0,
+    rttMs: record.liveness?.rttMs ?? null,
   };
 }
 
