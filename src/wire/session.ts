@@ -176,10 +176,7 @@ export class Session {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let stream: StreamPair;
     try {
-      stream = await abortable(
-        this.conn.openStream(),
-        { signal, dispose: (late) => late.writable.abort().catch(() => {}) },
-      );
+      stream = await this.#open(signal);
     } catch (error) {
       throw requestFailure(error, timeout);
     }
@@ -209,6 +206,14 @@ export class Session {
       signal.removeEventListener("abort", onAbort);
       writer.releaseLock();
     }
+  }
+
+  /** A new stream for a request; one that opens only after `signal` aborted is reset. */
+  #open(signal: AbortSignal): Promise<StreamPair> {
+    return abortable(this.conn.openStream(), {
+      signal,
+      dispose: (late) => late.writable.abort().catch(() => {}),
+    });
   }
 
   #encodeRequest(header: Record<string, unknown>): Uint8Array[] {
@@ -251,10 +256,7 @@ export class Session {
       : timeout.signal;
     let stream: StreamPair;
     try {
-      stream = await abortable(
-        this.conn.openStream(),
-        { signal, dispose: (late) => late.writable.abort().catch(() => {}) },
-      );
+      stream = await this.#open(signal);
     } catch (error) {
       clearTimeout(timer);
       throw requestFailure(error, timeout.signal);
