@@ -8,58 +8,19 @@
  * message gets a `bad-request` error (logged) and the connection lives on.
  * A frame of ours that would not fit is never sent half: it is an error in
  * our log, and the peer gets an `internal` answer instead of a closed stream.
+ * The answering side is responder.ts; this file asks, and counts the bytes
+ * of both.
  *
  * @module
  */
 import { abortable } from "../common/async.ts";
-import {
-  encodeFrame,
-  encodeHeader,
-  type Frame,
-  FrameReader,
-  FramingError,
-  writeEncoded,
-  writePart,
-} from "./framing.ts";
-import { CLOSE, describeIssues, errorResponse, LIMITS, Request, Response } from "./protocol.ts";
+import { encodeFrame, type Frame, FrameReader, FramingError, writeEncoded } from "./framing.ts";
+import { type Handler, Responder } from "./responder.ts";
+
+import { CLOSE, describeIssues, LIMITS, Request, Response } from "./protocol.ts";
 import type { CloseInfo, Connection, HostPort, StreamPair } from "./transport.ts";
 import { type Logger, silentLogger } from "../common/log.ts";
 import { errorMessage, LanspreadError } from "../common/errors.ts";
-
-/**
- * A payload produced while it is sent: `bytes` in all, which `write` hands
- * to `send` piece by piece (each piece may be reused once `send` resolved).
- * If `write` throws, or hands over another number of bytes, the stream is
- * reset: the peer sees a failed request, never a short frame.
- */
-export interface ReplyBody {
-  bytes: number;
-  write(send: (piece: Uint8Array) => Promise<void>): Promise<void>;
-  /** Releases what the body holds when it will not be written (the stream failed first). */
-  cancel(): void;
-}
-
-/** A response frame: validated header plus its payload, if any. */
-export interface Reply {
-  message: Response;
-  /** Raw bytes after the header; parts are sent back to back without copying. */
-  payload?: Uint8Array | Uint8Array[];
-  /** A payload read as it is sent (instead of `payload`). */
-  body?: ReplyBody;
-  /**
-   * Bulk data (block answers): sent after everything else on the connection,
-   * and in the order the requests came, one at a time, so that each
-   * finishes as early as it can and its requester can ask for the next.
-   */
-  bulk?: boolean;
-  /** Called once the reply is sent (or failed to send): ends an upload slot. */
-  sent?: () => void;
-  /** Lets `bytes` more of the payload go out (an upload cap); resolves when they may. */
-  pace?: (bytes: number) => Promise<void>;
-}
-
-/** Serves one request; throws only for bugs (answered as `internal`). */
-export type Handler = (request: Request) => Promise<Reply>;
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -130,19 +91,24 @@ export class Session {
   #incoming: ReadableStreamDefaultReader<StreamPair>;
   #log: Logger;
   #onActivity: () => void;
-  /** Request types refused as invalid: logged as a warning once each, then at debug level. */
-  #refusedTypes = new Set<string>();
-  /** Bulk replies sent so far: each next one gets a lower send priority (FIFO). */
-  #bulk = 0;
   /** Frame bytes sent and received on this connection, both directions of every stream. */
   #traffic: Traffic = { sent: 0, received: 0 };
   #counted = { onBytes: (bytes: number) => void (this.#traffic.received += bytes) };
+  #responder: Responder;
 
   constructor(conn: Connection, options: SessionOptions = {}) {
     this.conn = conn;
     this.#incoming = conn.incomingStreams.getReader();
     this.#log = options.log ?? silentLogger;
     this.#onActivity = options.onActivity ?? (() => {});
+    this.#responder = new Responder({
+      log: this.#log,
+      label: () => this.#peerLabel(),
+      close: (code, reason) => this.close(code, reason),
+      onActivity: () => this.#onActivity(),
+      traffic: this.#traffic,
+      counted: this.#counted,
+    });
   }
 
   get remoteAddr(): HostPort {
@@ -359,139 +325,14 @@ export class Session {
     for (;;) {
       const stream = await this.nextStream();
       if (!stream) return;
-      this.#serveStream(stream, handler).catch((error) =>
+      this.#responder.serve(stream, handler).catch((error) =>
         this.#log.debug(`stream from ${this.#peerLabel()} ended: ${errorMessage(error)}`)
       );
     }
   }
 
-  async #serveStream(stream: StreamPair, handler: Handler): Promise<void> {
-    const reader = new FrameReader(stream.readable, this.#counted);
-    let frame: Frame | null;
-    try {
-      // A stream that never delivers its request must not be held open forever.
-      const timeout = AbortSignal.timeout(LIMITS.requestTimeoutMs);
-      frame = await abortable(reader.read(), { signal: timeout, dispose: () => {} }).catch(
-        async (error) => {
-          if (!timeout.aborted) throw error;
-          await reader.cancel("request timeout");
-          return null;
-        },
-      );
-    } catch (error) {
-      if (error instanceof FramingError) {
-        this.#log.warn(`closing ${this.#peerLabel()}: framing violation: ${error.message}`);
-        this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
-        return;
-      }
-      throw error;
-    }
-    if (!frame) return;
-    this.#onActivity();
-    const reply = await this.#answer(frame, handler);
-    try {
-      let chunks: Uint8Array[];
-      try {
-        chunks = reply.body
-          ? [encodeHeader(reply.message, reply.body.bytes)]
-          : encodeFrame(reply.message, reply.payload);
-      } catch (error) {
-        const type = String(frame.header.type).slice(0, 40);
-        this.#log.error(
-          `answer to ${type} from ${this.#peerLabel()} not sent: ${errorMessage(error)}`,
-        );
-        chunks = encodeFrame(
-          errorResponse("internal", `the answer to ${type} is too large to send`),
-        );
-        reply.body?.cancel();
-        reply.body = undefined;
-      }
-      // Bulk answers go in the order they were asked for, after all else (priority 0).
-      if (reply.bulk) stream.setPriority?.(-(++this.#bulk % 2 ** 30));
-      await respondEncoded(stream.writable, chunks, {
-        pace: reply.pace,
-        body: reply.body,
-        onSent: (bytes) => void (this.#traffic.sent += bytes),
-      });
-    } finally {
-      reply.sent?.();
-    }
-    await reader.cancel();
-  }
-
-  async #answer(frame: Frame, handler: Handler): Promise<Reply> {
-    const parsed = Request.safeParse(frame.header);
-    if (!parsed.success) {
-      const type = JSON.stringify(
-        (typeof frame.header.type === "string" ? frame.header.type : "(none)").slice(0, 40),
-      );
-      const why = `invalid ${type} request: ${describeIssues(parsed.error)}`;
-      // Once per type at warning level: a peer must not be able to flood the log.
-      const first = !this.#refusedTypes.has(type) && this.#refusedTypes.size < 16;
-      this.#refusedTypes.add(type);
-      (first ? this.#log.warn : this.#log.debug)(`refused from ${this.#peerLabel()}: ${why}`);
-      return { message: errorResponse("bad-request", why) };
-    }
-    try {
-      return await handler(parsed.data);
-    } catch (error) {
-      this.#log.error(`handling ${parsed.data.type}: ${errorMessage(error)}`);
-      return { message: errorResponse("internal", "internal error") };
-    }
-  }
-
   #peerLabel(): string {
     return `${this.remoteAddr.hostname}:${this.remoteAddr.port}`;
-  }
-}
-
-/** Writes a reply frame and closes the stream's sending side. */
-export async function respond(
-  writable: WritableStream<Uint8Array>,
-  header: Record<string, unknown>,
-  payload?: Uint8Array | Uint8Array[],
-  pace?: (bytes: number) => Promise<void>,
-): Promise<void> {
-  await respondEncoded(writable, encodeFrame(header, payload), { pace });
-}
-
-async function respondEncoded(
-  writable: WritableStream<Uint8Array>,
-  chunks: Uint8Array[],
-  o: {
-    pace?: (bytes: number) => Promise<void>;
-    body?: ReplyBody;
-    /** Told of the bytes written, as they are. */
-    onSent?: (bytes: number) => void;
-  },
-): Promise<void> {
-  const { pace, body, onSent = () => {} } = o;
-  const writer = writable.getWriter();
-  let started = false;
-  try {
-    await writeEncoded(writer, chunks, pace);
-    for (const chunk of chunks) onSent(chunk.length);
-    if (body) {
-      started = true;
-      let sent = 0;
-      try {
-        await body.write(async (piece) => {
-          sent += piece.length;
-          if (sent > body.bytes) throw new Error("a reply body longer than announced");
-          await writePart(writer, piece, pace);
-          onSent(piece.length);
-        });
-        if (sent !== body.bytes) throw new Error("a reply body shorter than announced");
-      } catch (error) {
-        // Never a short frame: the peer sees the stream reset, a failed request.
-        await writer.abort(error).catch(() => {});
-        throw error;
-      }
-    }
-    await writer.close();
-  } finally {
-    if (body && !started) body.cancel();
-    writer.releaseLock();
   }
 }
 

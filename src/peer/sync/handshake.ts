@@ -42,7 +42,8 @@ import { hex } from "../../common/encoding.ts";
 import { FrameReader, FramingError } from "../../wire/framing.ts";
 import { abortable } from "../../common/async.ts";
 import { errorMessage } from "../../common/errors.ts";
-import { respond, type Session } from "../../wire/session.ts";
+import { respond } from "../../wire/responder.ts";
+import type { Session } from "../../wire/session.ts";
 
 /** What the handshake needs to know about us. */
 export interface LocalPeer {

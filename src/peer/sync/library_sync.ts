@@ -31,7 +31,8 @@ import {
   type RawLibraryPage,
   type Response,
 } from "../../wire/protocol.ts";
-import type { Reply, Session } from "../../wire/session.ts";
+import type { Reply } from "../../wire/responder.ts";
+import type { Session } from "../../wire/session.ts";
 import { applyDelta, diffSnapshots } from "./delta.ts";
 import { deltaBytes, type Gathered, PageCollector, pageOf } from "./pages.ts";
 import type { PeerRecord } from "./peer_table.ts";

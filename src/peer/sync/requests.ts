@@ -9,7 +9,7 @@
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 import { errorResponse, type Request } from "../../wire/protocol.ts";
-import type { Reply } from "../../wire/session.ts";
+import type { Reply } from "../../wire/responder.ts";
 import type { LibrarySync } from "./library_sync.ts";
 import type { PeerRecord } from "./peer_table.ts";
 import { type LibraryPort, reportBadBlock, serveManifest, serveUpload } from "./serve.ts";

@@ -20,7 +20,7 @@ import type {
   ManifestAnswer,
   RunAnswer,
 } from "../library/mod.ts";
-import type { Reply } from "../../wire/session.ts";
+import type { Reply } from "../../wire/responder.ts";
 import type { Slots } from "../../common/async.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
