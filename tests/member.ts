@@ -8,7 +8,12 @@ import { type Identity, loadIdentity } from "../src/trust/identity.ts";
 import { Party, PARTY_SERVER_NAME } from "../src/trust/party.ts";
 import { Session } from "../src/wire/session.ts";
 import { clientHello } from "../src/peer/sync/handshake.ts";
-import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
+import {
+  ALPN_ANY_VERSION,
+  alpnFor,
+  errorResponse,
+  PROTOCOL_VERSION,
+} from "../src/wire/protocol.ts";
 import { Transport } from "../src/wire/transport.ts";
 
 export interface Member {
@@ -35,7 +40,9 @@ export async function member(stateDir: string, partyKey: string, party?: Party):
 /**
  * A session past hello with the peer at `addr`, as a fresh member of
  * `partyKey` whose identity lives in `stateDir`: for tests that send
- * requests of their own.
+ * requests of their own. It answers the peer's pings and library pushes as
+ * a peer would, so that a member silent for longer than the liveness
+ * timeout (a benchmark between two phases) is not dropped.
  */
 export async function helloSession(
   stateDir: string,
@@ -55,5 +62,12 @@ export async function helloSession(
     snapshot: () => ({ rev: 0, games: [] }),
   });
   if (result.kind !== "ok") throw new Error(`hello failed: ${JSON.stringify(result)}`);
+  session.serve((request) =>
+    Promise.resolve({
+      message: request.type === "ping" || request.type === "library-delta"
+        ? { type: "ok" as const }
+        : errorResponse("not-found", `a test member does not answer ${request.type}`),
+    })
+  ).catch(() => {});
   return { session, close: () => transport.close() };
 }
