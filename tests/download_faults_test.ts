@@ -113,8 +113,6 @@ Deno.test({
         const m = manifests[game]!;
         return Promise.resolve({ ok: true, hash: m.hash, version: "1", bytes: m.bytes });
       },
-      readBlock: () =>
-        Promise.resolve({ ok: true, bytes: new TextEncoder().encode("hello"), count: 1 }),
       openRun: () => ({
         ok: true,
         count: 1,

@@ -264,16 +264,6 @@ export function encodeHeader(header: Record<string, unknown>, payloadLength: num
   return head;
 }
 
-/** Writes one frame to a writer (waiting for backpressure). */
-export async function writeFrame(
-  writer: WritableStreamDefaultWriter<Uint8Array>,
-  header: Record<string, unknown>,
-  payload?: Uint8Array | Uint8Array[],
-  pace?: (bytes: number) => Promise<void>,
-): Promise<void> {
-  await writeEncoded(writer, encodeFrame(header, payload), pace);
-}
-
 /** Writes a frame {@linkcode encodeFrame} made (waiting for backpressure). */
 export async function writeEncoded(
   writer: WritableStreamDefaultWriter<Uint8Array>,

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
-import { encodeFrame, type Frame, FrameReader, FramingError, writeFrame } from "./framing.ts";
+import { encodeFrame, type Frame, FrameReader, FramingError, writeEncoded } from "./framing.ts";
 
 function streamOf(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({
@@ -53,11 +53,11 @@ Deno.test("frames survive being split into one-byte chunks", async () => {
   assertEquals(frames.map((f) => [f.header.type, f.payload]), [["x", Uint8Array.of(1, 2, 3)]]);
 });
 
-Deno.test("writeFrame writes what FrameReader reads", async () => {
+Deno.test("writeEncoded writes what FrameReader reads", async () => {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
   const reading = readAll(new FrameReader(readable));
-  await writeFrame(writer, { type: "hello" }, new Uint8Array(10));
+  await writeEncoded(writer, encodeFrame({ type: "hello" }, new Uint8Array(10)));
   await writer.close();
   const frames = await reading;
   assertEquals(frames[0]!.header.type, "hello");

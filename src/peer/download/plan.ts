@@ -47,28 +47,6 @@ export function verifyBlock(plan: BlockPlan, id: number, bytes: Uint8Array): boo
   return bytes.length === plan.blocks[id]?.size && sha256Hex(bytes) === plan.hashes[id];
 }
 
-/**
- * Splits `payload` into the blocks `first, first+1, ...` and checks each
- * against its hash. A payload of the wrong length fails every block.
- */
-export function verifyRun(
-  plan: BlockPlan,
-  first: number,
-  count: number,
-  payload: Uint8Array,
-): { ok: boolean[] } {
-  let bytes = 0;
-  for (let i = 0; i < count; i++) bytes += plan.blocks[first + i]!.size;
-  if (bytes !== payload.length) return { ok: new Array<boolean>(count).fill(false) };
-  const ok: boolean[] = [];
-  for (let i = 0, offset = 0; i < count; i++) {
-    const size = plan.blocks[first + i]!.size;
-    ok.push(verifyBlock(plan, first + i, payload.subarray(offset, offset + size)));
-    offset += size;
-  }
-  return { ok };
-}
-
 /** Groups runs into get-block requests: up to the response size and run count limits. */
 export function batches(runs: Run[]): Run[][] {
   const out: Run[][] = [];

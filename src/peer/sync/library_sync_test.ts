@@ -32,7 +32,6 @@ function port(current: () => LibrarySnapshot): LibraryPort {
     snapshot: current,
     onChange: () => () => {},
     getManifest: () => Promise.reject(new Error("unused")),
-    readBlock: () => Promise.reject(new Error("unused")),
     openRun: () => ({ ok: false, code: "not-found", message: "unused" }),
     reportBadBlock: () => ({ ok: true }),
   };

@@ -13,32 +13,19 @@ import {
   LIMITS,
 } from "../../wire/protocol.ts";
 import { wirePathError } from "../library/mod.ts";
-import type {
-  BadBlockAnswer,
-  BlockAnswer,
-  BlockFailure,
-  ManifestAnswer,
-  RunAnswer,
-} from "../library/mod.ts";
+import type { BadBlockAnswer, BlockFailure, ManifestAnswer, RunAnswer } from "../library/mod.ts";
 import type { Reply } from "../../wire/responder.ts";
 import type { Slots } from "../../common/async.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 
-export type { BadBlockAnswer, BlockAnswer, ManifestAnswer, RunAnswer };
+export type { BadBlockAnswer, ManifestAnswer, RunAnswer };
 
 /** What the sync layer needs of the local library. */
 export interface LibraryPort {
   snapshot(): LibrarySnapshot;
   onChange(listener: (delta: LibraryDelta) => void): () => void;
   getManifest(game: string): Promise<ManifestAnswer>;
-  readBlock(
-    game: string,
-    path: string,
-    index: number,
-    count?: number,
-    allocate?: (bytes: number) => ArrayBuffer,
-  ): Promise<BlockAnswer>;
   /** `count` blocks from `index`, sized at once and read piece by piece (get-block answers). */
   openRun(game: string, path: string, index: number, count?: number): RunAnswer;
   /** A peer says block `index` of `path` failed verification (`reporter` names it in the log). */

@@ -13,7 +13,6 @@ function library(sizes: Record<string, number>, fail: Record<string, BlockFailur
     snapshot: () => ({ rev: 0, games: [] }),
     onChange: () => () => {},
     getManifest: () => Promise.reject(new Error("unused")),
-    readBlock: () => Promise.reject(new Error("unused")),
     reportBadBlock: () => ({ ok: true }),
     openRun: (_game, path, index, count = 1): RunAnswer => {
       const size = sizes[path];
