@@ -88,18 +88,21 @@ export function commitDirs(gamesDir: string, game: string) {
   };
 }
 
+/** What {@linkcode commitDownload} puts in place. */
+export interface CommitTarget {
+  manifest: Manifest;
+  manifestHash: string;
+  /** The staged files' stamps just taken, by file index; read from disk when absent. */
+  staged?: ReadonlyMap<number, Stamp>;
+}
+
 /**
- * Commits a verified, flushed staging folder of `manifest` (`staged`: the
- * files' stamps just taken, by file index; read from disk when absent). Throws a
+ * Commits a verified, flushed staging folder of `target.manifest`. Throws a
  * CommitError (`files-in-use`, `io-error`, `not-ours`) after rolling back:
  * the old version is then whole and the new one still staged.
  */
-export async function commitDownload(
-  ctx: CommitContext,
-  manifest: Manifest,
-  manifestHash: string,
-  staged?: ReadonlyMap<number, Stamp>,
-): Promise<void> {
+export async function commitDownload(ctx: CommitContext, target: CommitTarget): Promise<void> {
+  const { manifest, manifestHash, staged } = target;
   const { game } = manifest;
   const dirs = commitDirs(ctx.gamesDir, game);
   const wanted = new Set(manifest.files.map((f) => f.path));

@@ -96,7 +96,7 @@ const OLD_FOLDER = sorted(OLD);
 Deno.test("a commit puts the new version in place, removes our old files and keeps the user's", async () => {
   const s = await setup();
   try {
-    await commitDownload(s.ctx, s.manifest, s.hash);
+    await commitDownload(s.ctx, { manifest: s.manifest, manifestHash: s.hash });
     assertEquals(await shared(s.game), NEW_FOLDER);
     const kept = await contents(join(s.game, KEPT_DIR));
     assertEquals(Object.values(kept), ["old only, a user's"]);
@@ -133,7 +133,7 @@ async function crashAfter(s: Awaited<ReturnType<typeof setup>>, renames: number)
       ? real.open(path, options)
       : dead();
   try {
-    await commitDownload(s.ctx, s.manifest, s.hash).catch(() => {});
+    await commitDownload(s.ctx, { manifest: s.manifest, manifestHash: s.hash }).catch(() => {});
   } finally {
     Object.assign(Deno, real);
   }
@@ -146,7 +146,7 @@ async function renamesOfOneCommit(): Promise<number> {
   let count = 0;
   Deno.rename = (from, to) => (count++, rename(from, to));
   try {
-    await commitDownload(s.ctx, s.manifest, s.hash);
+    await commitDownload(s.ctx, { manifest: s.manifest, manifestHash: s.hash });
     return count;
   } finally {
     Deno.rename = rename;
@@ -213,7 +213,7 @@ Deno.test({
     try {
       await new Deno.Command("chattr", { args: ["+i", locked] }).output();
       const error = await assertRejects(
-        () => commitDownload(s.ctx, s.manifest, s.hash),
+        () => commitDownload(s.ctx, { manifest: s.manifest, manifestHash: s.hash }),
         CommitError,
       );
       assertEquals(error.code, "files-in-use");
@@ -222,7 +222,7 @@ Deno.test({
       assertEquals(await contents(join(s.game, STAGING_DIR, "files")), sorted(NEW));
       assert(!await Deno.stat(journalPath(s.state, "G")).then(() => true, () => false));
       await new Deno.Command("chattr", { args: ["-i", locked] }).output();
-      await commitDownload(s.ctx, s.manifest, s.hash);
+      await commitDownload(s.ctx, { manifest: s.manifest, manifestHash: s.hash });
       assertEquals(await shared(s.game), NEW_FOLDER);
     } finally {
       await new Deno.Command("chattr", { args: ["-i", locked] }).output().catch(() => {});
@@ -237,7 +237,7 @@ Deno.test("a symlink where a new folder goes is moved aside, never followed out 
   await tree({ "keep.txt": "keep" }, outside);
   try {
     await Deno.symlink(outside, join(s.game, "new"));
-    await commitDownload(s.ctx, s.manifest, s.hash);
+    await commitDownload(s.ctx, { manifest: s.manifest, manifestHash: s.hash });
     assertEquals(await contents(outside), { "keep.txt": "keep" });
     assert((await Deno.lstat(join(s.game, "new"))).isDirectory);
     assertEquals(await Deno.readTextFile(join(s.game, "new", "dir", "file.dat")), "new");

@@ -427,7 +427,7 @@ export class Download {
     for (let attempt = 0;; attempt++) {
       release = this.#d.hold?.(game) ?? (() => {});
       try {
-        await commitDownload(ctx, manifest, manifestHash, staged);
+        await commitDownload(ctx, { manifest, manifestHash, staged });
         break;
       } catch (error) {
         release();

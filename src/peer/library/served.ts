@@ -61,18 +61,24 @@ export function serveFromCache(
 }
 
 /**
- * Block `index` of `path` as served: exactly min(blockSize, size - offset)
- * bytes; "absent" when the manifest has no such block; "changed" when the
- * file is no longer the one hashed (or now resolves outside the game
- * folder, which is never read); an Error for other read failures.
+ * Blocks from `at.index` of `at.path` as served: exactly
+ * min(count × blockSize, size - offset) bytes; "absent" when the manifest
+ * has no such block; "changed" when the file is no longer the one hashed
+ * (or now resolves outside the game folder, which is never read); an Error
+ * for other read failures.
  */
 export async function readServedBlock(
   served: Served,
-  path: string,
-  index: number,
-  count = 1,
-  allocate?: (bytes: number) => ArrayBuffer,
+  at: {
+    path: string;
+    index: number;
+    /** Blocks to read from `index` (fewer at the end of the file). @default {1} */
+    count?: number;
+    /** Supplies the buffer (reuse; see buffer_pool.ts). */
+    allocate?: (bytes: number) => ArrayBuffer;
+  },
 ): Promise<Uint8Array | "absent" | "changed" | Error> {
+  const { path, index, count = 1, allocate } = at;
   const file = served.files.get(path);
   if (!file || index >= blockCount(file.size, served.blockSize)) return "absent";
   const offset = index * served.blockSize;
@@ -193,7 +199,7 @@ export async function recheckServedBlock(
 ): Promise<"good" | "bad" | "changed" | "absent" | Error> {
   const expected = servedBlockHash(served, path, index);
   if (expected === undefined) return "absent";
-  const block = await readServedBlock(served, path, index, 1);
+  const block = await readServedBlock(served, { path, index });
   if (typeof block === "string" || block instanceof Error) return block;
   return sha256Hex(block) === expected ? "good" : "bad";
 }

@@ -119,7 +119,7 @@ export class Serving {
   ): Promise<BlockAnswer> {
     const served = this.#servable(game, path, index, count);
     if ("ok" in served) return served;
-    const block = await readServedBlock(served, path, index, count, allocate);
+    const block = await readServedBlock(served, { path, index, count, allocate });
     if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
     if (block === "changed") {
       this.#o.markChanged(game);
