@@ -124,12 +124,12 @@ function wrap(conn: Deno.QuicConn): Connection {
 export class Transport {
   #endpoint: Deno.QuicEndpoint;
   #listener: Deno.QuicListener;
-  #options: Required<Omit<TransportOptions, "hostname" | "port">>;
+  #o: Required<Omit<TransportOptions, "hostname" | "port">>;
   #closed = false;
 
   private constructor(endpoint: Deno.QuicEndpoint, options: TransportOptions) {
     this.#endpoint = endpoint;
-    this.#options = {
+    this.#o = {
       keyPem: options.keyPem,
       certPem: options.certPem,
       caCertPem: options.caCertPem,
@@ -167,8 +167,8 @@ export class Transport {
 
   #transportOptions(): Deno.QuicTransportOptions {
     return {
-      maxIdleTimeout: this.#options.maxIdleTimeoutMs,
-      keepAliveInterval: this.#options.keepAliveMs,
+      maxIdleTimeout: this.#o.maxIdleTimeoutMs,
+      keepAliveInterval: this.#o.keepAliveMs,
       maxConcurrentBidirectionalStreams: LIMITS.maxStreamsInFlight,
       maxConcurrentUnidirectionalStreams: 0,
       congestionControl: "throughput",
@@ -213,8 +213,8 @@ export class Transport {
       hostname: options.hostname,
       port: options.port,
       serverName: options.serverName,
-      caCerts: [this.#options.caCertPem],
-      alpnProtocols: this.#options.alpnProtocols,
+      caCerts: [this.#o.caCertPem],
+      alpnProtocols: this.#o.alpnProtocols,
       endpoint: this.#endpoint,
       ...this.#transportOptions(),
     }).then(async (conn) => {

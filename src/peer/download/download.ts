@@ -96,7 +96,7 @@ type Mode = "run" | "cancel" | "stop" | "supersede";
 
 export class Download {
   readonly target: DownloadTarget;
-  #d: DownloadDeps;
+  #p: DownloadDeps;
   #plan: BlockPlan;
   #scheduler: Scheduler | null = null;
   #transfer: Transfer | null = null;
@@ -118,7 +118,7 @@ export class Download {
 
   constructor(target: DownloadTarget, deps: DownloadDeps) {
     this.target = target;
-    this.#d = deps;
+    this.#p = deps;
     this.#now = deps.now ?? Date.now;
     this.#plan = planBlocks(target.manifest);
     this.#staging = new Staging(join(deps.gamesDir, target.game), target.manifest);
@@ -193,10 +193,10 @@ export class Download {
       await this.#prepare();
       const scheduler = this.#scheduler!;
       const meter = new RateMeter(scheduler.doneBytes(), started);
-      progress = setInterval(() => this.#progress(meter), this.#d.progressEveryMs ?? 500);
-      unsubscribe = this.#d.peers.onChange(() => this.#followSources());
+      progress = setInterval(() => this.#progress(meter), this.#p.progressEveryMs ?? 500);
+      unsubscribe = this.#p.peers.onChange(() => this.#followSources());
       this.#followSources();
-      this.#d.events.emit("download-begin", {
+      this.#p.events.emit("download-begin", {
         game: this.game,
         bytes: this.#plan.totalBytes,
         sources: scheduler.sources(),
@@ -226,13 +226,13 @@ export class Download {
       this.#phase = "verifying";
       const checked = await this.#recorder.confirm();
       if (checked > 0) {
-        this.#d.log.info(
+        this.#p.log.info(
           `checked ${checked} staged blocks of ${this.game} again: ${verified.size} verified in all`,
         );
       }
       this.#phase = "downloading";
     }
-    this.#scheduler = new Scheduler(this.#plan.blocks, verified, this.#d.scheduler);
+    this.#scheduler = new Scheduler(this.#plan.blocks, verified, this.#p.scheduler);
     this.#transfer = new Transfer({
       game: this.game,
       manifest: this.target.manifest,
@@ -240,18 +240,18 @@ export class Download {
       scheduler: this.#scheduler,
       staging: this.#staging,
       recorder: this.#recorder,
-      peers: this.#d.peers,
-      gate: this.#d.gate,
-      buffers: this.#d.buffers,
-      log: this.#d.log,
+      peers: this.#p.peers,
+      gate: this.#p.gate,
+      buffers: this.#p.buffers,
+      log: this.#p.log,
       now: this.#now,
       signal: this.#abort.signal,
       onDropped: (peerId, reason) => {
         this.#dropped.push({ peerId, reason });
-        this.#d.events.emit("download-source-dropped", { game: this.game, peerId, reason });
+        this.#p.events.emit("download-source-dropped", { game: this.game, peerId, reason });
         this.#followSources(); // the last source dropped: stalled, and the event says why
       },
-      onBadBlock: this.#d.onBadBlock,
+      onBadBlock: this.#p.onBadBlock,
       onRunSettled: () => this.#kick(),
     });
   }
@@ -259,7 +259,7 @@ export class Download {
   async #halted(): Promise<DownloadOutcome> {
     if (this.#mode === "cancel") {
       await this.#staging.remove();
-      await clearProgress(this.#d.stateDir, this.game);
+      await clearProgress(this.#p.stateDir, this.game);
       await this.#removeEmptyGameDir();
       return { kind: "cancelled" };
     }
@@ -276,7 +276,7 @@ export class Download {
     if (!(error instanceof CommitError && error.halfway)) {
       // Free the space and forget the attempt; the old version was never touched.
       await this.#staging.remove().catch(() => {});
-      await clearProgress(this.#d.stateDir, this.game).catch(() => {});
+      await clearProgress(this.#p.stateDir, this.game).catch(() => {});
       await this.#removeEmptyGameDir();
     }
     return { kind: "failed", code: failure.code, message: failure.message };
@@ -292,15 +292,15 @@ export class Download {
     const scheduler = this.#scheduler!;
     const now = this.#now();
     const offering = new Set(
-      this.#d.peers.offers(this.game)
+      this.#p.peers.offers(this.game)
         .filter((o) => o.manifestHash === this.target.manifestHash)
         .map((o) => o.peerId),
     );
     for (const id of scheduler.sources()) if (!offering.has(id)) scheduler.removeSource(id, now);
     for (const id of offering) scheduler.addSource(id, now);
     const none = scheduler.sources().length === 0;
-    if (none && !scheduler.isDone() && this.#d.superseded?.()) {
-      this.#d.log.info(`a newer version of ${this.game} is offered: following it`);
+    if (none && !scheduler.isDone() && this.#p.superseded?.()) {
+      this.#p.log.info(`a newer version of ${this.game} is offered: following it`);
       this.#halt("supersede");
     } else if (none && !this.#stalled && !scheduler.isDone()) {
       if (this.#dropped.length) {
@@ -320,14 +320,14 @@ export class Download {
       }
     } else if (!none && this.#stalled) {
       this.#stalled = null;
-      this.#d.events.emit("download-resumed", { game: this.game, sources: scheduler.sources() });
+      this.#p.events.emit("download-resumed", { game: this.game, sources: scheduler.sources() });
     }
     this.#kick();
   }
 
   #stall(reason: string): void {
     this.#stalled = reason;
-    this.#d.events.emit("download-stalled", { game: this.game, reason });
+    this.#p.events.emit("download-stalled", { game: this.game, reason });
   }
 
   async #loop(): Promise<void> {
@@ -375,7 +375,7 @@ export class Download {
     this.#history.push(Math.round(rate));
     if (this.#history.length > HISTORY_TICKS) this.#history.shift();
     const active = scheduler.sources().filter((s) => scheduler.inFlightBytes(s) > 0);
-    this.#d.events.emit("download-progress", {
+    this.#p.events.emit("download-progress", {
       game: this.game,
       doneBytes: done,
       totalBytes: total,
@@ -421,11 +421,11 @@ export class Download {
     await this.#staging.close();
     await this.#prove(staged);
     const { game, version, manifest, manifestHash } = this.target;
-    const ctx = { stateDir: this.#d.stateDir, gamesDir: this.#d.gamesDir, log: this.#d.log };
-    const waits = this.#d.commitRetryMs ?? COMMIT_RETRY_MS;
+    const ctx = { stateDir: this.#p.stateDir, gamesDir: this.#p.gamesDir, log: this.#p.log };
+    const waits = this.#p.commitRetryMs ?? COMMIT_RETRY_MS;
     let release = () => {};
     for (let attempt = 0;; attempt++) {
-      release = this.#d.hold?.(game) ?? (() => {});
+      release = this.#p.hold?.(game) ?? (() => {});
       try {
         await commitDownload(ctx, { manifest, manifestHash, staged });
         break;
@@ -435,8 +435,8 @@ export class Download {
           throw error;
         }
         if (this.#blocked !== error.message) {
-          this.#d.log.warn(`cannot put ${game} ${version} in place yet: ${error.message}`);
-          this.#d.events.emit("download-blocked", {
+          this.#p.log.warn(`cannot put ${game} ${version} in place yet: ${error.message}`);
+          this.#p.events.emit("download-blocked", {
             game,
             code: error.code,
             path: error.path,
@@ -451,12 +451,12 @@ export class Download {
     this.#blocked = null;
     const t1 = this.#now();
     try {
-      await this.#d.onCommitted(manifest);
+      await this.#p.onCommitted(manifest);
     } finally {
       release();
     }
-    this.#d.log.info(
-      `${game} ${version} is in place in ${this.#d.gamesDir} ` +
+    this.#p.log.info(
+      `${game} ${version} is in place in ${this.#p.gamesDir} ` +
         `(commit ${t1 - t0} ms, adopt ${this.#now() - t1} ms)`,
     );
   }

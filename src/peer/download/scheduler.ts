@@ -116,7 +116,7 @@ const MiB = 1024 * 1024;
 
 export class Scheduler {
   #book: BlockBook;
-  #opts: Required<SchedulerOptions>;
+  #o: Required<SchedulerOptions>;
   /** Every run handed out and not yet settled, in the order sent. */
   #runs = new Map<number, RunState>();
   /** Runs marked slow by `tick`, oldest first. */
@@ -127,7 +127,7 @@ export class Scheduler {
 
   constructor(blocks: BlockSpec[], done: Iterable<number>, options: SchedulerOptions = {}) {
     this.#book = new BlockBook(blocks, done);
-    this.#opts = {
+    this.#o = {
       maxRunBlocks: Math.max(1, options.maxRunBlocks ?? LIMITS.maxBlocksPerRun),
       minWindowBytes: options.minWindowBytes ?? 4 * MiB,
       maxWindowBytes: options.maxWindowBytes ?? 48 * MiB,
@@ -179,11 +179,11 @@ export class Scheduler {
     if (!idle && window - source.inFlight < window / 4) return [];
     if (idle) source.busyFrom(now);
     const out: Run[] = [];
-    const maxRuns = this.#opts.maxRunsInFlight;
+    const maxRuns = this.#o.maxRunsInFlight;
     const room = () => source.runs.size < maxRuns ? window - source.inFlight : 0;
     this.#copies(source, this.#slowRuns(), room, now, out);
     // Runs of a part of the window: each completes (and is recorded) well before the window drains.
-    const runCap = Math.max(1, window / this.#opts.runsPerWindow);
+    const runCap = Math.max(1, window / this.#o.runsPerWindow);
     while (room() > 0) {
       const run = this.#takePending(source, Math.min(room(), runCap), now);
       if (!run) break;
@@ -265,7 +265,7 @@ export class Scheduler {
   tick(now: number): void {
     for (const [id, state] of this.#runs) {
       // Runs are in the order sent and none is slow before minSlowMs: the rest are younger.
-      if (now - state.run.sentAt <= this.#opts.minSlowMs) break;
+      if (now - state.run.sentAt <= this.#o.minSlowMs) break;
       if (state.attached && now - state.run.sentAt > this.#slowAfter(state)) this.#slow.add(id);
     }
   }
@@ -304,13 +304,13 @@ export class Scheduler {
   }
 
   #window(source: SourceState): number {
-    const { minWindowBytes, maxWindowBytes, targetLatencyMs } = this.#opts;
+    const { minWindowBytes, maxWindowBytes, targetLatencyMs } = this.#o;
     const want = source.rate * targetLatencyMs / 1000;
     return Math.max(minWindowBytes, Math.min(maxWindowBytes, want));
   }
 
   #slowAfter(state: RunState): number {
-    const { slowFactor, minSlowMs } = this.#opts;
+    const { slowFactor, minSlowMs } = this.#o;
     const rate = this.#sources.get(state.run.source)!.rate;
     // Unmeasured source: no expectation yet, so only a long silence counts.
     if (rate === 0) return Math.max(minSlowMs, slowFactor * minSlowMs);
@@ -342,7 +342,7 @@ export class Scheduler {
     limit = Infinity,
   ): number {
     const blocks = this.#book.blocks;
-    const max = Math.min(this.#opts.maxRunBlocks, limit, blocks.length - first);
+    const max = Math.min(this.#o.maxRunBlocks, limit, blocks.length - first);
     let bytes = blocks[first]!.size;
     let count = 1;
     for (; count < max; count++) {
@@ -383,7 +383,7 @@ export class Scheduler {
   #canCopy(source: SourceState, id: number): boolean {
     if (this.#book.done[id] || this.#avoids(source, id)) return false;
     const holders = this.#book.holders(id);
-    if (holders.length === 0 || holders.length >= this.#opts.maxCopies) return false;
+    if (holders.length === 0 || holders.length >= this.#o.maxCopies) return false;
     return holders.every((runId) => this.#runs.get(runId)!.run.source !== source.id);
   }
 
@@ -453,7 +453,7 @@ export class Scheduler {
   }
 
   #strike(source: SourceState, result: CompleteResult): void {
-    if (++source.strikes < this.#opts.strikesToDrop) return;
+    if (++source.strikes < this.#o.strikesToDrop) return;
     source.dropped = true;
     result.dropped = source.id;
     source.active = false;
