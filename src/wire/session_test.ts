@@ -68,19 +68,28 @@ Deno.test("an answer that breaks framing closes the connection", async () => {
   assertEquals(closes.length, 1);
 });
 
-/** A connection whose peer opens a stream for each of `requests`; resolves the answer frames. */
+/**
+ * A connection whose peer opens a stream for each of `requests`: the answer
+ * frames (each, and `all` of them) and the send priority each stream got.
+ */
 function incomingRequests(...requests: Record<string, unknown>[]) {
-  const closes: CloseInfo[] = [];
+  const priorities: (number | undefined)[] = requests.map(() => undefined);
   const streams: StreamPair[] = [];
-  const answers = requests.map((request) => {
+  const answers = requests.map((request, i) => {
     const up = new TransformStream<Uint8Array, Uint8Array>();
     const down = new TransformStream<Uint8Array, Uint8Array>();
-    streams.push({ readable: up.readable, writable: down.writable });
+    streams.push({
+      readable: up.readable,
+      writable: down.writable,
+      setPriority: (p) => (priorities[i] = p),
+    });
     const writer = up.writable.getWriter();
     for (const chunk of encodeFrame(request)) writer.write(chunk);
     writer.close();
     return new FrameReader(down.readable).read();
   });
+  answers.forEach((a) => a.catch(() => {}));
+  const closes: CloseInfo[] = [];
   const conn: Connection = {
     remoteAddr: { hostname: "test", port: 1 },
     protocol: "lanspread/2",
@@ -94,7 +103,9 @@ function incomingRequests(...requests: Record<string, unknown>[]) {
     close: (code, reason) => void closes.push({ code, reason }),
     closed: new Promise(() => {}),
   };
-  return { conn, closes, answers: Promise.all(answers) };
+  const all = Promise.all(answers);
+  all.catch(() => {}); // awaited by the tests that want every answer
+  return { conn, closes, answers, all, priorities };
 }
 
 Deno.test("a request too large to send is our error, logged; nothing is sent or closed", async () => {
@@ -112,7 +123,7 @@ Deno.test("a request too large to send is our error, logged; nothing is sent or 
 });
 
 Deno.test("an answer too large to send is logged and replaced by an internal error", async () => {
-  const { conn, closes, answers } = incomingRequests({ type: "ping" });
+  const { conn, closes, all } = incomingRequests({ type: "ping" });
   const logs: string[] = [];
   const session = new Session(conn, { log: createLogger({ sink: (l) => logs.push(l) }) });
   await session.serve(() =>
@@ -120,7 +131,7 @@ Deno.test("an answer too large to send is logged and replaced by an internal err
       message: { type: "error", code: "internal", message: "x".repeat(LIMITS.maxHeaderBytes) },
     })
   );
-  const [frame] = await answers;
+  const [frame] = await all;
   assertEquals([frame?.header.type, frame?.header.code], ["error", "internal"]);
   assertEquals(closes, []);
   assert(logs.some((l) => /ERROR .*answer to ping from test:1 not sent/.test(l)), logs.join());
@@ -129,12 +140,12 @@ Deno.test("an answer too large to send is logged and replaced by an internal err
 Deno.test("an invalid request is answered bad-request and logged once per type", async () => {
   const logs: string[] = [];
   const bad = { type: "get-library", offset: -1 };
-  const { conn, answers } = incomingRequests(bad, bad, { type: "nope" });
+  const { conn, all } = incomingRequests(bad, bad, { type: "nope" });
   const session = new Session(conn, {
     log: createLogger({ level: "debug", sink: (l) => logs.push(l) }),
   });
   await session.serve(() => Promise.reject(new Error("not reached")));
-  for (const frame of await answers) {
+  for (const frame of await all) {
     assertEquals([frame?.header.type, frame?.header.code], ["error", "bad-request"]);
   }
   const levels = logs.map((l) => l.split(" ")[1]);
@@ -185,43 +196,8 @@ Deno.test("a streamed answer that stalls past the timeout fails; the peer is not
   assertEquals(closes, []);
 });
 
-/** A connection whose peer opens a stream per request; each answer and its send priority. */
-function prioritized(...requests: Record<string, unknown>[]) {
-  const priorities: (number | undefined)[] = requests.map(() => undefined);
-  const streams: StreamPair[] = [];
-  const answers = requests.map((request, i) => {
-    const up = new TransformStream<Uint8Array, Uint8Array>();
-    const down = new TransformStream<Uint8Array, Uint8Array>();
-    streams.push({
-      readable: up.readable,
-      writable: down.writable,
-      setPriority: (p) => (priorities[i] = p),
-    });
-    const writer = up.writable.getWriter();
-    for (const chunk of encodeFrame(request)) writer.write(chunk);
-    writer.close();
-    return new FrameReader(down.readable).read();
-  });
-  answers.forEach((a) => a.catch(() => {}));
-  const closes: CloseInfo[] = [];
-  const conn: Connection = {
-    remoteAddr: { hostname: "test", port: 1 },
-    protocol: "lanspread/2",
-    openStream: () => Promise.reject(new Error("unused")),
-    incomingStreams: new ReadableStream({
-      start(controller) {
-        for (const stream of streams) controller.enqueue(stream);
-        controller.close();
-      },
-    }),
-    close: (code, reason) => void closes.push({ code, reason }),
-    closed: new Promise(() => {}),
-  };
-  return { conn, closes, answers, priorities };
-}
-
 Deno.test("bulk answers go after all else, in the order asked; a failing body resets its stream", async () => {
-  const { conn, answers, priorities, closes } = prioritized(
+  const { conn, answers, priorities, closes } = incomingRequests(
     { type: "ping" },
     { type: "get-manifest", game: "a" },
     { type: "get-manifest", game: "b" },
@@ -260,7 +236,7 @@ Deno.test("bulk answers go after all else, in the order asked; a failing body re
 });
 
 Deno.test("a body that is never written is cancelled (its buffers and files released)", async () => {
-  const { conn, answers } = prioritized({ type: "get-manifest", game: "a" });
+  const { conn, answers } = incomingRequests({ type: "get-manifest", game: "a" });
   let cancelled = 0;
   const session = new Session(conn);
   await session.serve(() =>
@@ -297,7 +273,7 @@ Deno.test("a session counts the frame bytes it sends and receives, requests and 
   const server = new Session(served.conn);
   const reply: Reply = { message: { type: "ok" }, payload: new Uint8Array(300) };
   await server.serve(() => Promise.resolve(reply));
-  await served.answers;
+  await served.all;
   await new Promise((resolve) => setTimeout(resolve, 10)); // the writes' own promises settle
   assertEquals(server.traffic, {
     sent: size(encodeFrame({ type: "ok" }, new Uint8Array(300))),
