@@ -66,7 +66,7 @@ export interface PeerView {
   /** Frame bytes sent to / received from the peer on the current connection. */
   bytesSent: number;
   bytesReceived: number;
-  /** Smoothed round-trip time of pings (sent when the peer is idle), ms; null before the first. */
+  /** Smoothed round-trip time of pings (measured every 15 s, liveness.ts), ms; null before the first. */
   rttMs: number | null;
 }
 
