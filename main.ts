@@ -8,7 +8,8 @@ import { type CliOptions, homeDir, parseCli, USAGE } from "./src/peer/cli.ts";
 import { createLogger, type Logger } from "./src/common/log.ts";
 import { errorMessage } from "./src/common/errors.ts";
 import { Runtime } from "./src/peer/runtime.ts";
-import { type HarnessRecord, readLines, runHarness } from "./src/peer/harness.ts";
+import { type HarnessRecord, MAX_LINE_BYTES, runHarness } from "./src/peer/harness.ts";
+import { readLines } from "./src/common/lines.ts";
 import { browserCommand, openBrowser, startWebServer, type WebServer } from "./src/http/mod.ts";
 import { isExtractWorker, runExtractWorker } from "./src/archive/mod.ts";
 
@@ -122,7 +123,7 @@ async function main(): Promise<number> {
     runHarness({
       api: runtime.api,
       stop: stop,
-      lines: readLines(Deno.stdin.readable),
+      lines: readLines(Deno.stdin.readable, { maxBytes: MAX_LINE_BYTES }),
       write: out.write,
       log,
     })

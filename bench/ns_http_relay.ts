@@ -14,6 +14,8 @@
  *
  * @module
  */
+import { readLines } from "../src/common/lines.ts";
+
 interface Request {
   id: number;
   method: string;
@@ -44,15 +46,7 @@ async function relay(request: Request): Promise<void> {
   }
 }
 
-let buffer = "";
-const decoder = new TextDecoder();
-for await (const chunk of Deno.stdin.readable) {
-  buffer += decoder.decode(chunk, { stream: true });
-  let newline;
-  while ((newline = buffer.indexOf("\n")) >= 0) {
-    const line = buffer.slice(0, newline).trim();
-    buffer = buffer.slice(newline + 1);
-    if (line) relay(JSON.parse(line) as Request);
-  }
+for await (const line of readLines(Deno.stdin.readable)) {
+  if (line.trim()) relay(JSON.parse(line) as Request);
 }
 await writing;

@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { TestNode } from "../tests/netns.ts";
 import { ROOT } from "../tests/peer_process.ts";
+import { readLines } from "../src/common/lines.ts";
 
 /** A REST client for an API on 127.0.0.1 inside `node` (through ns_http_relay.ts). */
 export class Rest {
@@ -32,17 +33,10 @@ export class Rest {
   }
 
   async #read(): Promise<void> {
-    let buffer = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of this.#child.stdout) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const record = JSON.parse(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-        this.#waiting.get(record.id)?.(record);
-        this.#waiting.delete(record.id);
-      }
+    for await (const line of readLines(this.#child.stdout)) {
+      const record = JSON.parse(line);
+      this.#waiting.get(record.id)?.(record);
+      this.#waiting.delete(record.id);
     }
   }
 

@@ -10,13 +10,12 @@ import { z } from "zod";
 import { eventRecord } from "../common/events.ts";
 import { type Logger } from "../common/log.ts";
 import { errorCode, errorMessage } from "../common/errors.ts";
+import { TOO_LONG_LINE } from "../common/lines.ts";
 import type { PeerApi } from "./api.ts";
 import { SettingsPatch } from "./settings.ts";
 
 /** Longest accepted command line; longer ones are refused, not buffered. */
 export const MAX_LINE_BYTES = 1024 * 1024;
-/** What {@linkcode readLines} yields in place of a line over the limit. */
-export const TOO_LONG_LINE = "\u0000too long";
 
 const Id = z.union([z.string().max(200), z.number()]).optional();
 const Command = z.discriminatedUnion("cmd", [
@@ -182,31 +181,4 @@ async function execute(command: Command, api: PeerApi): Promise<HarnessRecord> {
     case "shutdown":
       return {};
   }
-}
-
-/** Splits a text stream into lines, refusing (as one error line) any over the limit. */
-export async function* readLines(
-  stream: ReadableStream<Uint8Array>,
-  maxBytes = MAX_LINE_BYTES,
-): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = "";
-  let skipping = false;
-  for await (const chunk of stream) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (skipping) skipping = false;
-      else yield line;
-    }
-    if (buffer.length > maxBytes) {
-      // A line that never ends must not eat memory: refuse it, skip to its end.
-      if (!skipping) yield TOO_LONG_LINE;
-      skipping = true;
-      buffer = "";
-    }
-  }
-  if (buffer && !skipping) yield buffer;
 }
