@@ -33,6 +33,16 @@ export async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
   }
 }
 
+/** {@linkcode lstatOrNull}'s synchronous twin, for inodes known to be hot (see async.ts Pacer). */
+export function lstatSyncOrNull(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /** Whether `dir` is a real folder (not a link) carrying our marker. */
 export async function isOwned(dir: string): Promise<boolean> {
   const info = await lstatOrNull(dir);
