@@ -7,7 +7,9 @@
  * path lies inside the game folder's real path; directory symlinks are never
  * followed (no loops, no escapes). A path the wire rules would refuse
  * (`wirePathError`) is not shared either, so that we never offer something
- * other peers reject. Scanning only stats files; hashing comes later.
+ * other peers reject. Scanning only stats files; hashing comes later. The
+ * stats are synchronous while the inodes are hot (common/hot_fs.ts): a
+ * rescan every 30 s of a big library must cost little CPU.
  *
  * @module
  */
@@ -25,6 +27,7 @@ import { foldName } from "../../wire/names.ts";
 import { isInside } from "./files.ts";
 import { type GameMeta, readGameJson, readVersionIni } from "./metadata.ts";
 import { errorMessage } from "../../common/errors.ts";
+import { HotFs } from "../../common/hot_fs.ts";
 import { type FileStamp, sameStamp, stampOf } from "./hasher.ts";
 
 export type { GameMeta } from "./metadata.ts";
@@ -71,6 +74,7 @@ function isPrivate(name: string): boolean {
 class TooManyFiles extends Error {}
 
 interface Walk {
+  fs: HotFs;
   root: string;
   realRoot: string;
   files: SharedFile[];
@@ -114,7 +118,7 @@ async function fileEntry(
     return null;
   }
   try {
-    const info = await Deno.lstat(full);
+    const info = await walk.fs.lstat(full);
     return info.isFile ? { path: rel, ...stampOf(info) } : null;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null; // vanished since readDir
@@ -133,11 +137,9 @@ async function isDirectoryAt(path: string): Promise<boolean> {
 }
 
 async function walkDir(walk: Walk, rel: string): Promise<void> {
-  const entries: Deno.DirEntry[] = [];
+  let entries: Deno.DirEntry[];
   try {
-    for await (const entry of Deno.readDir(rel ? join(walk.root, ...rel.split("/")) : walk.root)) {
-      entries.push(entry);
-    }
+    entries = await walk.fs.readDir(rel ? join(walk.root, ...rel.split("/")) : walk.root);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound && rel) return; // removed while scanning
     throw error;
@@ -188,7 +190,11 @@ function withoutClashes(files: SharedFile[], warnings: string[]): SharedFile[] {
  * Rejects only when even the folder's type cannot be told (e.g. the games dir
  * is unreadable), so that callers keep what they knew.
  */
-export async function scanGame(gamesDir: string, id: string): Promise<ScannedGame | null> {
+export async function scanGame(
+  gamesDir: string,
+  id: string,
+  fs: HotFs = new HotFs(),
+): Promise<ScannedGame | null> {
   if (!isGameId(id)) return null;
   const dir = join(gamesDir, id);
   if (!(await isDirectoryAt(dir))) return null;
@@ -206,6 +212,7 @@ export async function scanGame(gamesDir: string, id: string): Promise<ScannedGam
   try {
     game.realDir = await Deno.realPath(dir);
     const walk: Walk = {
+      fs,
       root: dir,
       realRoot: game.realDir,
       files: [],
@@ -248,10 +255,11 @@ export async function scanGamesDir(gamesDir: string, signal?: AbortSignal): Prom
   const games: ScannedGame[] = [];
   const ignored: string[] = [];
   const ids = new Map<string, string>();
+  const fs = new HotFs(); // one reader: once the disk is met, the rest is read async
   for (const name of names) {
     signal?.throwIfAborted();
     // A single entry whose type cannot be told (a symlink loop) is ignored, not fatal.
-    const game = await scanGame(gamesDir, name).catch(() => null);
+    const game = await scanGame(gamesDir, name, fs).catch(() => null);
     if (!game) {
       ignored.push(name);
       continue;
