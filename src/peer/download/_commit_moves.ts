@@ -8,6 +8,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { Pacer } from "../../common/async.ts";
 import { errorMessage, LanspreadError } from "../../common/errors.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import { nativePath } from "./staging.ts";
@@ -80,10 +81,15 @@ export function moveFailure(rel: string, error: unknown): CommitError {
   return new CommitError("io-error", rel, `cannot move ${rel}: ${errorMessage(error)}`);
 }
 
-/** Runs `fn` over `items`, MOVE_CONCURRENCY at a time; the first failure wins, after all settle. */
+/**
+ * Runs `fn` over `items`, MOVE_CONCURRENCY at a time; the first failure
+ * wins, after all settle. `fn` may make synchronous calls: the loop paces
+ * itself so that thousands of them do not stall the event loop.
+ */
 export async function eachParallel<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: unknown = null;
+  const pacer = new Pacer();
   await Promise.all(Array.from({ length: Math.min(MOVE_CONCURRENCY, items.length) }, async () => {
     while (next < items.length && failure === null) {
       try {
@@ -91,6 +97,7 @@ export async function eachParallel<T>(items: T[], fn: (item: T) => Promise<void>
       } catch (error) {
         failure ??= error;
       }
+      await pacer.breathe();
     }
   }));
   if (failure !== null) throw failure;

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { Pacer } from "../../common/async.ts";
 import type { BlockPlan } from "./plan.ts";
 import { verifyBlock } from "./plan.ts";
 import {
@@ -86,9 +87,11 @@ export class ResumeRecorder {
     const trusted = new Set<number>();
     const check: number[] = [];
     const rechecked = new Set<number>();
+    const pacer = new Pacer();
     for (const [file, ids] of written) {
+      await pacer.breathe();
       const saved = stamps.get(file);
-      const now = await staging.stamp(file);
+      const now = staging.stamp(file);
       const same = saved !== undefined && now !== null && sameStamp(saved, now);
       for (const id of ids) {
         if (same && verified.has(id)) trusted.add(id);
