@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { assert, assertEquals, patternBytes, tempDir } from "./_test_util.ts";
 import { blockCount, FileChangedError, hashFile, sha256Hex, stampOf } from "./hasher.ts";
-import { isInside, readBlockAt, resolveInside } from "./files.ts";
+import { isInside, readBlockAt, resolveInside, resolveInsideSync } from "./files.ts";
 
 async function stampAt(path: string) {
   return stampOf(await Deno.stat(path));
@@ -135,6 +135,8 @@ Deno.test("resolveInside refuses a symlink that leaves the folder", async () => 
   const real = await Deno.realPath(game);
   assertEquals(await resolveInside(game, real, "out"), null);
   assertEquals(await resolveInside(game, real, "in"), join(real, "inner"));
+  assertEquals(resolveInsideSync(game, real, "out"), null, "the serving twin agrees");
+  assertEquals(resolveInsideSync(game, real, "in"), join(real, "inner"));
   assert(!isInside(real, real));
   assert(!isInside(real + "-sibling/x", real));
 });

@@ -7,7 +7,7 @@
  * @module
  */
 import { LIMITS, type Manifest } from "../../wire/protocol.ts";
-import { openChecked, readBlockAt, readFrom, resolveInside } from "./files.ts";
+import { openChecked, readBlockAt, readFrom, resolveInside, resolveInsideSync } from "./files.ts";
 import type { HashCache } from "./hash_cache.ts";
 import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
 import { buildManifest } from "./manifest.ts";
@@ -85,7 +85,7 @@ export async function readServedBlock(
   // A run past the end of the file is cut short: the answer says how many blocks it holds.
   const length = Math.min(count * served.blockSize, file.size - offset);
   try {
-    const real = await resolveInside(served.dir, served.realDir, path);
+    const real = resolveInsideSync(served.dir, served.realDir, path);
     if (real === null) return "changed";
     return await readBlockAt(real, file, offset, length, allocate);
   } catch (error) {
@@ -140,9 +140,9 @@ export function openServedRun(
       if (closed || position + length > bytes) return new Error("read past the run");
       try {
         if (!handle) {
-          const real = await resolveInside(served.dir, served.realDir, path);
+          const real = resolveInsideSync(served.dir, served.realDir, path);
           if (real === null) return "changed";
-          const opened = await openChecked(real, file, offset);
+          const opened = openChecked(real, file, offset);
           if (closed) {
             opened.close();
             return new Error("closed");
