@@ -22,12 +22,20 @@ export interface Claim {
   release(): void;
 }
 
+/** Options for {@linkcode Operations}. */
+export interface OperationsOptions {
+  /** Told when the first operation starts (true) and the last one ends (false). @default {nothing} */
+  onBusy?: (busy: boolean) => void;
+}
+
 export class Operations {
   #events: EventLog | null;
+  #o: OperationsOptions;
   #running = new Map<string, { operation: Operation; token: object }>();
 
-  constructor(events: EventLog | null = null) {
+  constructor(events: EventLog | null = null, options: OperationsOptions = {}) {
     this.#events = events;
+    this.#o = options;
   }
 
   /** The operation running on `game`, or null. */
@@ -58,6 +66,7 @@ export class Operations {
     const token = {};
     const state = { operation, token };
     this.#running.set(game, state);
+    if (this.#running.size === 1) this.#o.onBusy?.(true);
     this.#emit(game, operation);
     const mine = () => this.#running.get(game)?.token === token;
     return {
@@ -73,6 +82,7 @@ export class Operations {
       release: () => {
         if (!mine()) return;
         this.#running.delete(game);
+        if (this.#running.size === 0) this.#o.onBusy?.(false);
         this.#emit(game, null);
       },
     };

@@ -43,3 +43,18 @@ Deno.test("a stale claim cannot release the game's next operation", () => {
   first.release();
   assertEquals(ops.current("Doom"), "uninstall");
 });
+
+Deno.test("onBusy hears the first operation start and the last one end, hand-overs aside", () => {
+  const heard: boolean[] = [];
+  const ops = new Operations(null, { onBusy: (busy) => heard.push(busy) });
+  const doom = ops.claim("Doom", "download");
+  const quake = ops.claim("Quake", "install");
+  doom.switchTo("install");
+  doom.release();
+  assertEquals(heard, [true], "Quake still runs");
+  quake.release();
+  quake.release();
+  assertEquals(heard, [true, false]);
+  ops.claim("Doom", "remove").release();
+  assertEquals(heard, [true, false, true, false]);
+});

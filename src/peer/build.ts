@@ -132,7 +132,18 @@ export async function buildParts(options: RuntimeOptions): Promise<Parts> {
   const chosen = settings.get();
   const uploadGate = new RateGate(chosen.uploadLimit);
   const downloadGate = new RateGate(chosen.downloadLimit);
-  const operations = new Operations(events);
+  let quiet: (() => void) | null = null;
+  const operations = new Operations(events, {
+    // Downloads and installs write into the games dir: the watcher would
+    // only drop their events, at a cost per event (Library.quiet).
+    onBusy: (busy) => {
+      if (busy) quiet ??= library.quiet();
+      else {
+        quiet?.();
+        quiet = null;
+      }
+    },
+  });
   let installs: Installs | null = null;
   const library = new Library({
     gamesDir: options.gamesDir,

@@ -302,6 +302,29 @@ Deno.test("watching: adding, re-versioning and removing a game each deliver a de
   });
 });
 
+Deno.test("while quiet the games dir is not watched; the release rescans and watches again", async () => {
+  await withLibrary(async ({ games, library, start }) => {
+    await start();
+    await until(() => library.watching, 5000, "watching");
+    const release = library.quiet();
+    const second = library.quiet();
+    await until(() => !library.watching, 5000, "the watcher stops");
+    await writeFiles(games, { "g/data.bin": "d", "g/version.ini": "1.0" });
+    await new Promise((r) => setTimeout(r, 300)); // ten debounce periods
+    assertEquals(library.games().map((g) => g.id), [], "not seen while quiet");
+    release();
+    release(); // a second call changes nothing: one hold is left
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals(library.games().map((g) => g.id), [], "one hold left");
+    assertEquals(library.watching, false);
+    second();
+    await until(() => library.games().some((g) => g.id === "g"), 5000, "found by the rescan");
+    await until(() => library.watching, 5000, "watching again");
+    await writeFiles(games, { "h/data.bin": "d", "h/version.ini": "1.0" });
+    await until(() => library.games().some((g) => g.id === "h"), 5000, "the watcher sees h");
+  });
+});
+
 Deno.test("changes that do not touch the snapshot view do not bump the revision", async () => {
   await withLibrary(async ({ games, library, start }) => {
     await writeFiles(games, { "g/version.ini": "1" });

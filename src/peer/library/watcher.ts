@@ -119,6 +119,8 @@ export interface WatchingOptions {
  * The watcher of the current games dir plus the debounce of what it (or
  * anyone else) marks dirty. Inactive until {@linkcode Watching.start}, and
  * again after {@linkcode Watching.stop}: then nothing is watched or timed.
+ * While paused ({@linkcode Watching.pause}) nothing is watched either, and
+ * the end of the pause marks everything dirty.
  */
 export class Watching {
   readonly #o: WatchingOptions;
@@ -128,6 +130,7 @@ export class Watching {
   #dirty = new Set<string>();
   #all = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #pauses = 0;
 
   constructor(options: WatchingOptions) {
     this.#o = options;
@@ -139,7 +142,7 @@ export class Watching {
 
   /** Watches `dir`, (re)starting the watcher when there is none, it died, or `dir` was replaced. */
   async watch(dir: string): Promise<void> {
-    if (!this.#active) return;
+    if (!this.#active || this.#pauses > 0) return;
     let identity: string | null = null;
     try {
       const info = await Deno.stat(dir);
@@ -150,7 +153,7 @@ export class Watching {
     const watcher = this.#watcher;
     if (watcher?.alive && watcher.dir === dir && identity === this.#identity) return;
     await this.#close();
-    if (!this.#active) return;
+    if (!this.#active || this.#pauses > 0) return;
     const fresh = new DirWatcher(dir);
     if (fresh.start((dirty) => this.mark(dirty), this.#o.log)) {
       this.#watcher = fresh;
@@ -173,6 +176,26 @@ export class Watching {
     this.#dirty.clear();
     this.#all = false;
     this.#o.onDirty(dirty);
+  }
+
+  /**
+   * Stops watching until every pause is released (call the returned
+   * function once); the last release marks everything dirty, and the
+   * rescan that follows starts the watcher again (`watch`).
+   */
+  pause(): () => void {
+    if (++this.#pauses === 1) void this.#close();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.#pauses === 0) this.mark("all");
+    };
+  }
+
+  /** Whether a watcher runs now. */
+  get watching(): boolean {
+    return this.#watcher?.alive ?? false;
   }
 
   /** Stops the watcher of the previous games dir (the next `watch` starts one anew). */
