@@ -1,8 +1,9 @@
 /**
  * Small async helpers shared by every service, each taking an options
  * object with an `AbortSignal`: waiting (`delay`), racing a promise against
- * a signal (`abortable`), a counting semaphore (`Slots`), and pacing a loop
- * of synchronous calls so that it never holds the event loop long (`Pacer`).
+ * a signal (`abortable`), a counting semaphore (`Slots`), pacing a loop
+ * of synchronous calls so that it never holds the event loop long (`Pacer`),
+ * and running a function over many items a few at a time (`eachLimited`).
  *
  * @module
  */
@@ -140,4 +141,41 @@ export class Pacer {
       this.#since = this.#now();
     });
   }
+}
+
+/** Options for {@linkcode eachLimited}. */
+export interface EachLimitedOptions {
+  /** Calls running at once. */
+  concurrency: number;
+  /** Stops starting new calls; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs `fn` over `items`, `concurrency` at a time; the first failure wins,
+ * once the running calls have settled (none starts after it). `fn` may make
+ * synchronous calls: the loop paces itself ({@linkcode Pacer}).
+ */
+export async function eachLimited<T>(
+  items: readonly T[],
+  options: EachLimitedOptions,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const { signal } = options;
+  let next = 0;
+  let failure = null as { error: unknown } | null;
+  const pacer = new Pacer();
+  const lane = async () => {
+    while (next < items.length && failure === null) {
+      try {
+        signal?.throwIfAborted();
+        await fn(items[next++]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+      await pacer.breathe();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, items.length) }, lane));
+  if (failure !== null) throw failure.error;
 }

@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/assert.ts";
 import { setImmediate } from "node:timers";
-import { Pacer, Slots } from "./async.ts";
+import { eachLimited, Pacer, Slots } from "./async.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -67,4 +67,26 @@ Deno.test("a pacer resolves at once within its slice and after a turn of the eve
   now = 19;
   await pacer.breathe();
   assertEquals(turned, false, "a new slice starts after the turn");
+});
+
+Deno.test("eachLimited runs at most `concurrency` calls at once, and none after the first failure", async () => {
+  let running = 0;
+  let most = 0;
+  const seen: number[] = [];
+  await eachLimited([1, 2, 3, 4, 5, 6, 7], { concurrency: 3 }, async (n) => {
+    running++;
+    most = Math.max(most, running);
+    await new Promise((r) => setTimeout(r, n % 3));
+    seen.push(n);
+    running--;
+  });
+  assertEquals([most, seen.sort()], [3, [1, 2, 3, 4, 5, 6, 7]]);
+  const started: number[] = [];
+  const failed = await eachLimited([1, 2, 3, 4, 5], { concurrency: 2 }, async (n) => {
+    started.push(n);
+    await new Promise((r) => setTimeout(r, 1));
+    if (n === 2) throw new Error("two");
+  }).catch((e) => e);
+  assertEquals((failed as Error).message, "two");
+  assertEquals(started.includes(5), false, `started ${started}`);
 });

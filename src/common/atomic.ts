@@ -3,6 +3,7 @@
  * fsync it, rename it over the target, then fsync the folder where the
  * platform allows. A crash leaves either the old or the new content, never a
  * torn file (README "Where data lives": everything in the state dir is written this way).
+ * Also flushing a folder's entries (`syncDir`).
  *
  * @module
  */
@@ -42,17 +43,14 @@ export async function writeFileAtomic(
   await syncDir(dir);
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Flushes a folder's entries (new names, renames) to disk where the platform allows. */
+export async function syncDir(dir: string): Promise<void> {
   if (Deno.build.os === "windows") return;
   try {
-    const handle = await Deno.open(dir, { read: true });
-    try {
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
+    using handle = await Deno.open(dir, { read: true });
+    await handle.sync();
   } catch {
-    // Some filesystems refuse fsync on folders; the rename is still atomic.
+    // Some file systems refuse fsync on folders; the rename itself is atomic.
   }
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { Pacer } from "../../common/async.ts";
+import { eachLimited } from "../../common/async.ts";
 import { errorMessage, LanspreadError } from "../../common/errors.ts";
 import { lstatOrNull } from "../../common/owned_dir.ts";
 import { nativePath } from "./staging.ts";
@@ -81,26 +81,9 @@ export function moveFailure(rel: string, error: unknown): CommitError {
   return new CommitError("io-error", rel, `cannot move ${rel}: ${errorMessage(error)}`);
 }
 
-/**
- * Runs `fn` over `items`, MOVE_CONCURRENCY at a time; the first failure
- * wins, after all settle. `fn` may make synchronous calls: the loop paces
- * itself so that thousands of them do not stall the event loop.
- */
-export async function eachParallel<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: unknown = null;
-  const pacer = new Pacer();
-  await Promise.all(Array.from({ length: Math.min(MOVE_CONCURRENCY, items.length) }, async () => {
-    while (next < items.length && failure === null) {
-      try {
-        await fn(items[next++]!);
-      } catch (error) {
-        failure ??= error;
-      }
-      await pacer.breathe();
-    }
-  }));
-  if (failure !== null) throw failure;
+/** Runs `fn` over `items`, MOVE_CONCURRENCY at a time (common/async.ts `eachLimited`). */
+export function eachParallel<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  return eachLimited(items, { concurrency: MOVE_CONCURRENCY }, fn);
 }
 
 /**

@@ -7,19 +7,9 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { syncDir } from "../../common/atomic.ts";
 import { lstatOrNull, OWNER_FILE } from "../../common/owned_dir.ts";
 import type { InstallDirs } from "./records.ts";
-
-/** Flushes a folder's entries (renames) to disk where the platform allows. */
-export async function syncDir(dir: string): Promise<void> {
-  if (Deno.build.os === "windows") return;
-  try {
-    using handle = await Deno.open(dir, { read: true });
-    await handle.sync();
-  } catch {
-    // Some file systems refuse fsync on folders; the rename itself is atomic.
-  }
-}
 
 /** Whether each of `local/`, staging and backup exists as a real folder (links do not count). */
 export async function present(dirs: InstallDirs) {
