@@ -26,7 +26,13 @@ import {
 } from "./records.ts";
 import { removeGame } from "./remove.ts";
 import { settleFailed } from "./recover.ts";
-import { asCommandError, installGame, SwapError, uninstallGame } from "./transaction.ts";
+import {
+  asCommandError,
+  installGame,
+  SwapError,
+  type TxContext,
+  uninstallGame,
+} from "./transaction.ts";
 import { StallMeter } from "./stall.ts";
 
 export interface InstallsOptions {
@@ -48,6 +54,8 @@ export interface InstallsOptions {
   progressIntervalMs?: number;
   /** Tests: called at each named point of a run (they kill the process there). */
   checkpoint?: (point: string) => void | Promise<void>;
+  /** Makes the extracted tree durable (tests inject failures). @default {syncTree} */
+  syncTree?: TxContext["syncTree"];
 }
 
 /** An install's progress, as `install-progress` reports it. */
@@ -329,6 +337,7 @@ export class Installs {
       gamesDir: resolve(gamesDir),
       log: this.#o.log,
       checkpoint: this.#o.checkpoint,
+      syncTree: this.#o.syncTree,
     };
   }
 

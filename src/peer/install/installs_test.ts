@@ -108,3 +108,62 @@ Deno.test("a step refused after the extraction puts the old version back, or fin
     }
   }
 });
+
+Deno.test("an install makes every extracted file durable before the swap; a failed sync changes nothing", async () => {
+  const { writeZip } = await import("../../../tests/fixtures/archives.ts");
+  const { syncTree } = await import("../../common/atomic.ts");
+  const { readRecords } = await import("./records.ts");
+  const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });
+  try {
+    const games = join(root, "games");
+    const game = join(games, "Doom");
+    await Deno.mkdir(game, { recursive: true });
+    const text = (s: string) => new TextEncoder().encode(s);
+    writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("1") }]);
+    let version = "1";
+    const synced: string[][] = [];
+    let failSync = false;
+    const installs = new Installs({
+      gamesDir: () => games,
+      stateDir: join(root, "state"),
+      events: new EventLog(),
+      log: silentLogger,
+      operations: new Operations(),
+      downloadedVersion: () => version,
+      changed: () => Promise.resolve(),
+      settings: () => ({ playerName: "Ann", language: "english" }),
+      syncTree: async (dir, paths, options) => {
+        if (failSync) throw new Error("Input/output error (os error 5)");
+        // Still before the swap: local/ holds the old version, if any.
+        const old = await Deno.readTextFile(join(game, "local", "v.txt")).catch(() => null);
+        assertEquals(old, version === "1" ? null : "1");
+        synced.push([...paths]);
+        await syncTree(dir, paths, options);
+      },
+    });
+    await installs.load();
+    await installs.install("Doom");
+    await Deno.remove(join(game, "a.zip"));
+    writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("2") }, {
+      name: "data/x.bin",
+      data: text("x"),
+    }]);
+    version = "2";
+    await installs.install("Doom");
+    assertEquals(synced, [["v.txt"], ["data/x.bin", "v.txt"]]);
+    assertEquals(await Deno.readTextFile(join(game, "local", "v.txt")), "2");
+    version = "3";
+    failSync = true;
+    const error = await assertRejects(() => installs.install("Doom"), CommandError);
+    assertEquals(error.code, "io-error");
+    assertEquals(
+      await Deno.readTextFile(join(game, "local", "v.txt")),
+      "2",
+      "the old version stays",
+    );
+    assertEquals([...Deno.readDirSync(game)].map((e) => e.name).sort(), ["a.zip", "local"]);
+    assertEquals((await readRecords(join(root, "state"))).get("Doom")?.version, "2");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -17,6 +17,7 @@ import type { ArchiveSet, ExtractProgress, ExtractResult } from "../../archive/m
 import type { ArchiveLimits } from "../../archive/mod.ts";
 import { extractArchives } from "../../archive/mod.ts";
 import { CommandError, errorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
+import { syncTree, type SyncTreeOptions } from "../../common/atomic.ts";
 import type { Logger } from "../../common/log.ts";
 import {
   claimDir,
@@ -47,6 +48,8 @@ export interface TxContext {
    * @default {nothing}
    */
   checkpoint?: (point: string) => void | Promise<void>;
+  /** Makes the extracted tree durable before the swap (tests inject failures). @default {syncTree} */
+  syncTree?: (root: string, paths: readonly string[], options: SyncTreeOptions) => Promise<void>;
 }
 
 /** Points a run passes, in order (tests crash at each). */
@@ -133,6 +136,16 @@ export async function installGame(ctx: TxContext, run: InstallRun): Promise<Inst
         if (first && p.doneBytes > 0) (first = false, void mark("extracting"));
       },
     });
+    // The swap must not make names whose bytes a power loss could still take.
+    await (ctx.syncTree ?? syncTree)(dirs.staging, result.files, { signal: run.signal })
+      .catch((error) => {
+        if (run.signal?.aborted) throw error;
+        throw new LanspreadError(
+          "io-error",
+          `cannot write the extracted files to disk: ${errorMessage(error)}`,
+          { cause: error },
+        );
+      });
   } catch (error) {
     await dropDir(dirs.staging);
     await clearIntent(ctx.stateDir, run.game);
