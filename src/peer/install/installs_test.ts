@@ -4,7 +4,7 @@ import { CommandError } from "../../common/errors.ts";
 import { EventLog } from "../../common/events.ts";
 import { silentLogger } from "../../common/log.ts";
 import { Operations } from "../../common/operations.ts";
-import { Installs } from "./installs.ts";
+import { Installs, type InstallsOptions } from "./installs.ts";
 
 async function setup() {
   const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });
@@ -25,6 +25,44 @@ async function setup() {
   });
   await installs.load();
   return { root, games, events, operations, installs };
+}
+
+/**
+ * A games folder with `Doom/a.zip` (v.txt = "1") and Installs over it; the
+ * downloaded version is `game.version`, which a test raises with each new zip.
+ */
+async function zipGame(root: string, extra: Partial<InstallsOptions> = {}) {
+  const { writeZip } = await import("../../../tests/fixtures/archives.ts");
+  const games = join(root, "games");
+  const dir = join(games, "Doom");
+  await Deno.mkdir(dir, { recursive: true });
+  const text = (s: string) => new TextEncoder().encode(s);
+  const game = {
+    dir,
+    version: "1",
+    /** Replaces the archive with one of `files` (name → text). */
+    ship: async (files: Record<string, string>) => {
+      await Deno.remove(join(dir, "a.zip")).catch(() => {});
+      writeZip(
+        join(dir, "a.zip"),
+        Object.entries(files).map(([name, t]) => ({ name, data: text(t) })),
+      );
+    },
+  };
+  await game.ship({ "v.txt": "1" });
+  const installs = new Installs({
+    gamesDir: () => games,
+    stateDir: join(root, "state"),
+    events: new EventLog(),
+    log: silentLogger,
+    operations: new Operations(),
+    downloadedVersion: () => game.version,
+    changed: () => Promise.resolve(),
+    settings: () => ({ playerName: "Ann", language: "english" }),
+    ...extra,
+  });
+  await installs.load();
+  return { game, installs };
 }
 
 Deno.test("play is refused with busy while an operation runs on the game", async () => {
@@ -58,47 +96,30 @@ Deno.test("a refused install answers its error and emits no install event", asyn
 });
 
 Deno.test("a step refused after the extraction puts the old version back, or finishes the new", async () => {
-  const { writeZip } = await import("../../../tests/fixtures/archives.ts");
   const { readRecords } = await import("./records.ts");
   const cases: [string, string][] = [["extracted", "1"], ["backed-up", "1"], ["promoted", "2"]];
   for (const [point, ends] of cases) {
     const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });
     try {
-      const games = join(root, "games");
-      const game = join(games, "Doom");
-      await Deno.mkdir(game, { recursive: true });
-      const text = (s: string) => new TextEncoder().encode(s);
-      writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("1") }]);
-      let version = "1";
       let fail = "";
-      const installs = new Installs({
-        gamesDir: () => games,
-        stateDir: join(root, "state"),
-        events: new EventLog(),
-        log: silentLogger,
-        operations: new Operations(),
-        downloadedVersion: () => version,
-        changed: () => Promise.resolve(),
-        settings: () => ({ playerName: "Ann", language: "english" }),
+      const { game, installs } = await zipGame(root, {
         checkpoint: (p) => {
           if (p === fail) throw new Deno.errors.Busy(`${p}: in use`);
         },
       });
-      await installs.load();
       await installs.install("Doom");
-      await Deno.writeTextFile(join(game, "local", "save.dat"), "mine");
-      await Deno.remove(join(game, "a.zip"));
-      writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("2") }]);
-      version = "2";
+      await Deno.writeTextFile(join(game.dir, "local", "save.dat"), "mine");
+      await game.ship({ "v.txt": "2" });
+      game.version = "2";
       fail = point;
       if (ends === "1") {
         const error = await assertRejects(() => installs.install("Doom"), CommandError);
         assertEquals(error.code, "files-in-use", point);
       } else await installs.install("Doom");
-      assertEquals(await Deno.readTextFile(join(game, "local", "v.txt")), ends, point);
-      assertEquals(await Deno.readTextFile(join(game, "local", "save.dat")), "mine", point);
+      assertEquals(await Deno.readTextFile(join(game.dir, "local", "v.txt")), ends, point);
+      assertEquals(await Deno.readTextFile(join(game.dir, "local", "save.dat")), "mine", point);
       assertEquals(
-        [...Deno.readDirSync(game)].map((e) => e.name).sort(),
+        [...Deno.readDirSync(game.dir)].map((e) => e.name).sort(),
         ["a.zip", "local"],
         point,
       );
@@ -110,58 +131,38 @@ Deno.test("a step refused after the extraction puts the old version back, or fin
 });
 
 Deno.test("an install makes every extracted file durable before the swap; a failed sync changes nothing", async () => {
-  const { writeZip } = await import("../../../tests/fixtures/archives.ts");
   const { syncTree } = await import("../../common/atomic.ts");
   const { readRecords } = await import("./records.ts");
   const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });
   try {
-    const games = join(root, "games");
-    const game = join(games, "Doom");
-    await Deno.mkdir(game, { recursive: true });
-    const text = (s: string) => new TextEncoder().encode(s);
-    writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("1") }]);
-    let version = "1";
     const synced: string[][] = [];
     let failSync = false;
-    const installs = new Installs({
-      gamesDir: () => games,
-      stateDir: join(root, "state"),
-      events: new EventLog(),
-      log: silentLogger,
-      operations: new Operations(),
-      downloadedVersion: () => version,
-      changed: () => Promise.resolve(),
-      settings: () => ({ playerName: "Ann", language: "english" }),
+    const { game, installs } = await zipGame(root, {
       syncTree: async (dir, paths, options) => {
         if (failSync) throw new Error("Input/output error (os error 5)");
         // Still before the swap: local/ holds the old version, if any.
-        const old = await Deno.readTextFile(join(game, "local", "v.txt")).catch(() => null);
-        assertEquals(old, version === "1" ? null : "1");
+        const old = await Deno.readTextFile(join(game.dir, "local", "v.txt")).catch(() => null);
+        assertEquals(old, game.version === "1" ? null : "1");
         synced.push([...paths]);
         await syncTree(dir, paths, options);
       },
     });
-    await installs.load();
     await installs.install("Doom");
-    await Deno.remove(join(game, "a.zip"));
-    writeZip(join(game, "a.zip"), [{ name: "v.txt", data: text("2") }, {
-      name: "data/x.bin",
-      data: text("x"),
-    }]);
-    version = "2";
+    await game.ship({ "v.txt": "2", "data/x.bin": "x" });
+    game.version = "2";
     await installs.install("Doom");
     assertEquals(synced, [["v.txt"], ["data/x.bin", "v.txt"]]);
-    assertEquals(await Deno.readTextFile(join(game, "local", "v.txt")), "2");
-    version = "3";
+    assertEquals(await Deno.readTextFile(join(game.dir, "local", "v.txt")), "2");
+    game.version = "3";
     failSync = true;
     const error = await assertRejects(() => installs.install("Doom"), CommandError);
     assertEquals(error.code, "io-error");
     assertEquals(
-      await Deno.readTextFile(join(game, "local", "v.txt")),
+      await Deno.readTextFile(join(game.dir, "local", "v.txt")),
       "2",
       "the old version stays",
     );
-    assertEquals([...Deno.readDirSync(game)].map((e) => e.name).sort(), ["a.zip", "local"]);
+    assertEquals([...Deno.readDirSync(game.dir)].map((e) => e.name).sort(), ["a.zip", "local"]);
     assertEquals((await readRecords(join(root, "state"))).get("Doom")?.version, "2");
   } finally {
     await Deno.remove(root, { recursive: true });
