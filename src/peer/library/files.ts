@@ -62,17 +62,16 @@ export function openChecked(path: string, stamp: FileStamp, offset: number): Den
 /**
  * Exactly `length` bytes at `offset` of the file at `path`, which must still
  * have the stamp `stamp` (size, times, inode); otherwise rejects with
- * {@linkcode FileChangedError}. `allocate` supplies the buffer (reuse).
+ * {@linkcode FileChangedError}.
  */
 export async function readBlockAt(
   path: string,
   stamp: FileStamp,
   offset: number,
   length: number,
-  allocate?: (bytes: number) => ArrayBuffer,
 ): Promise<Uint8Array> {
   using file = openChecked(path, stamp, offset);
-  return await readFrom(file, path, length, allocate);
+  return await readFrom(file, path, length);
 }
 
 /**

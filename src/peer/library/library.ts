@@ -29,7 +29,6 @@ import type { Served } from "./served.ts";
 import { Serving } from "./serving.ts";
 import type {
   BadBlockAnswer,
-  BlockAnswer,
   LibraryOptions,
   LibraryStatus,
   ManifestAnswer,
@@ -38,15 +37,7 @@ import type {
 import { type GameView, isOffered, type LocalGame, snapshotView, toLocalGame } from "./view.ts";
 import { type Dirty, Watching } from "./watcher.ts";
 
-export type {
-  BadBlockAnswer,
-  BlockAnswer,
-  LibraryOptions,
-  LibraryStatus,
-  LocalGame,
-  ManifestAnswer,
-  RunAnswer,
-};
+export type { BadBlockAnswer, LibraryOptions, LibraryStatus, LocalGame, ManifestAnswer, RunAnswer };
 
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -281,17 +272,6 @@ export class Library {
 
   getManifest(game: string): Promise<ManifestAnswer> {
     return Promise.resolve(this.#serving.manifest(game));
-  }
-
-  /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
-  readBlock(
-    game: string,
-    path: string,
-    index: number,
-    count = 1,
-    allocate?: (bytes: number) => ArrayBuffer,
-  ): Promise<BlockAnswer> {
-    return this.#serving.block(game, path, index, count, allocate);
   }
 
   /** Opens `count` consecutive blocks from `index` for reading piece by piece (serving.ts). */

@@ -61,33 +61,24 @@ export function serveFromCache(
 }
 
 /**
- * Blocks from `at.index` of `at.path` as served: exactly
- * min(count × blockSize, size - offset) bytes; "absent" when the manifest
- * has no such block; "changed" when the file is no longer the one hashed
- * (or now resolves outside the game folder, which is never read); an Error
- * for other read failures.
+ * Block `index` of `path` as served (the bad-block recheck reads it):
+ * "absent" when the manifest has no such block; "changed" when the file is
+ * no longer the one hashed (or now resolves outside the game folder, which
+ * is never read); an Error for other read failures.
  */
-export async function readServedBlock(
+async function readServedBlock(
   served: Served,
-  at: {
-    path: string;
-    index: number;
-    /** Blocks to read from `index` (fewer at the end of the file). @default {1} */
-    count?: number;
-    /** Supplies the buffer (reuse; see buffer_pool.ts). */
-    allocate?: (bytes: number) => ArrayBuffer;
-  },
+  path: string,
+  index: number,
 ): Promise<Uint8Array | "absent" | "changed" | Error> {
-  const { path, index, count = 1, allocate } = at;
   const file = served.files.get(path);
   if (!file || index >= blockCount(file.size, served.blockSize)) return "absent";
   const offset = index * served.blockSize;
-  // A run past the end of the file is cut short: the answer says how many blocks it holds.
-  const length = Math.min(count * served.blockSize, file.size - offset);
+  const length = Math.min(served.blockSize, file.size - offset);
   try {
     const real = resolveInsideSync(served.dir, served.realDir, path);
     if (real === null) return "changed";
-    return await readBlockAt(real, file, offset, length, allocate);
+    return await readBlockAt(real, file, offset, length);
   } catch (error) {
     if (error instanceof FileChangedError || error instanceof Deno.errors.NotFound) {
       return "changed";
@@ -199,7 +190,7 @@ export async function recheckServedBlock(
 ): Promise<"good" | "bad" | "changed" | "absent" | Error> {
   const expected = servedBlockHash(served, path, index);
   if (expected === undefined) return "absent";
-  const block = await readServedBlock(served, { path, index });
+  const block = await readServedBlock(served, path, index);
   if (typeof block === "string" || block instanceof Error) return block;
   return sha256Hex(block) === expected ? "good" : "bad";
 }

@@ -10,11 +10,10 @@ import { LIMITS } from "../../wire/protocol.ts";
 import type { Entry } from "./hash_worker.ts";
 import { wirePathError } from "./paths.ts";
 import { type BadBlockReport, Rechecks } from "./rechecks.ts";
-import { openServedRun, readServedBlock, recheckServedBlock, type Served } from "./served.ts";
+import { openServedRun, recheckServedBlock, type Served } from "./served.ts";
 import { blockCount } from "./hasher.ts";
 import {
   type BadBlockAnswer,
-  type BlockAnswer,
   type BlockFailure,
   type ManifestAnswer,
   RETRY_CHANGED_MS,
@@ -107,26 +106,6 @@ export class Serving {
       },
       close: () => run.close(),
     };
-  }
-
-  /** Reads `count` consecutive blocks from `index` (fewer at the end of the file). */
-  async block(
-    game: string,
-    path: string,
-    index: number,
-    count = 1,
-    allocate?: (bytes: number) => ArrayBuffer,
-  ): Promise<BlockAnswer> {
-    const served = this.#servable(game, path, index, count);
-    if ("ok" in served) return served;
-    const block = await readServedBlock(served, { path, index, count, allocate });
-    if (block === "absent") return notFound(`no block ${index} of ${game}/${path}`);
-    if (block === "changed") {
-      this.#o.markChanged(game);
-      return busy(`${game}/${path} changed, rehash pending`, RETRY_CHANGED_MS);
-    }
-    if (block instanceof Error) return notFound(`cannot read ${game}/${path}: ${block.message}`);
-    return { ok: true, bytes: block, count: Math.ceil(block.length / served.blockSize) };
   }
 
   /**
