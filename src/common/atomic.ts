@@ -4,7 +4,7 @@
  * platform allows. A crash leaves either the old or the new content, never a
  * torn file (README "Where data lives": everything in the state dir is written this way).
  * Also making a freshly written tree durable before it is renamed into
- * place (`syncTree`), and flushing a folder's entries (`syncDir`).
+ * place (`syncTree`), and flushing folders' entries (`syncDir`, `syncFolders`).
  *
  * @module
  */
@@ -66,34 +66,44 @@ export interface SyncTreeOptions {
 
 /**
  * Makes the files `paths` (relative, `/`-separated) below `root` durable,
- * then every folder that holds them, so that a power loss after the tree
- * is renamed into place cannot leave names without their bytes. Links are
- * neither followed nor synced. Rejects when a sync fails (an I/O error).
+ * then every folder that holds them ({@linkcode syncFolders}), so that a
+ * power loss after the tree is renamed into place cannot leave names
+ * without their bytes. Links are neither followed nor synced. Rejects when
+ * a sync fails (an I/O error).
  */
 export async function syncTree(
   root: string,
   paths: readonly string[],
   options: SyncTreeOptions = {},
 ): Promise<void> {
+  const { concurrency = 32, signal } = options;
+  await eachLimited(paths, { concurrency, signal }, async (rel) => {
+    const path = join(root, ...rel.split("/"));
+    if (!lstatSyncOrNull(path)?.isFile) return; // a link, or gone
+    // Writable: Windows flushes only handles opened for writing.
+    using file = await Deno.open(path, { write: true });
+    await file.syncData();
+  });
+  await syncFolders(root, paths, options);
+}
+
+/**
+ * Flushes the entries of every folder on the way from `root` to each of
+ * `paths` (relative, `/`-separated), `root` included: new names and
+ * renames in them survive a power loss. Folders that are gone are skipped.
+ */
+export async function syncFolders(
+  root: string,
+  paths: readonly string[],
+  options: SyncTreeOptions = {},
+): Promise<void> {
   const folders = new Set<string>([root]);
-  await eachLimited(
-    paths,
-    { concurrency: options.concurrency ?? 32, signal: options.signal },
-    async (rel) => {
-      const path = join(root, ...rel.split("/"));
-      if (!lstatSyncOrNull(path)?.isFile) return; // a link, or gone
-      // Writable: Windows flushes only handles opened for writing.
-      using file = await Deno.open(path, { write: true });
-      await file.syncData();
-      folders.add(dirname(path));
-    },
-  );
-  const all = [...folders];
-  // A new folder's own name is in its parent: those are synced too.
-  for (const folder of all) {
-    for (let up = dirname(folder); up.length > root.length; up = dirname(up)) folders.add(up);
+  for (const rel of paths) {
+    const parts = rel.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) folders.add(join(root, ...parts.slice(0, i)));
   }
-  await eachLimited([...folders], { concurrency: options.concurrency ?? 32 }, syncDir);
+  const { concurrency = 32, signal } = options;
+  await eachLimited([...folders], { concurrency, signal }, syncDir);
 }
 
 /** The content of `path` as text, or null when it does not exist. */

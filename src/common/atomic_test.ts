@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { assertEquals, assertRejects } from "../../tests/assert.ts";
-import { syncTree, writeFileAtomic } from "./atomic.ts";
+import { syncFolders, syncTree, writeFileAtomic } from "./atomic.ts";
 
 Deno.test("writeFileAtomic replaces a file whole from chunks and leaves no temporary file", async () => {
   const dir = await Deno.makeTempDir();
@@ -27,6 +27,22 @@ Deno.test("syncTree syncs the files below a root, never follows a link, and skip
     assertEquals(await Deno.readTextFile(join(dir, "a", "b", "f.bin")), "data");
     await assertRejects(
       () => syncTree(dir, ["top.txt"], { signal: AbortSignal.abort(new Error("stop")) }),
+      Error,
+      "stop",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("syncFolders flushes every folder on the way to each path and passes over missing ones", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(dir, "a", "b"), { recursive: true });
+    await Deno.writeTextFile(join(dir, "a", "b", "f.bin"), "data");
+    await syncFolders(dir, ["a/b/f.bin", "gone/x/y.bin", "top.txt"]);
+    await assertRejects(
+      () => syncFolders(dir, ["a/b/f.bin"], { signal: AbortSignal.abort(new Error("stop")) }),
       Error,
       "stop",
     );

@@ -28,7 +28,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
+import { readJsonIfExists, syncFolders, writeFileAtomic } from "../../common/atomic.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { claimDir, NotOursError, removeOwned } from "../../common/owned_dir.ts";
@@ -147,6 +147,9 @@ function asCommitError(error: unknown): CommitError {
 
 async function finish(ctx: CommitContext, journal: CommitJournal): Promise<void> {
   const dirs = commitDirs(ctx.gamesDir, journal.game);
+  // The renames must be on disk before the record says done and the journal goes:
+  // the files' bytes were synced in staging, their new names are in these folders.
+  await syncFolders(dirs.gameDir, journal.files.map((f) => f.path));
   await writeDownloadRecord(ctx.stateDir, {
     game: journal.game,
     version: journal.version,
