@@ -5,11 +5,17 @@
  * changes during a download, and what cancel and damaged records leave.
  */
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { type GameSpec, tempTree } from "./fixtures.ts";
+import { type GameSpec, tempTree, type Tree } from "./fixtures.ts";
 import { HarnessError, inTree, offered, PeerProcess, startSeed } from "./peer_process.ts";
 import { gameDigest } from "./tree_digest.ts";
 
 const MiB = 1024 * 1024;
+
+/** A seed of one 8 MiB game G, uploading at 2 MB/s: a download of it lasts seconds. */
+function slowSeed(t: Tree): Promise<PeerProcess> {
+  const game = { id: "G", version: "1", files: { "a.bin": 8 * MiB } };
+  return startSeed(t, "seed", game, { extraArgs: ["--upload-limit=2"] });
+}
 
 Deno.test({
   name:
@@ -100,16 +106,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const t = await tempTree();
-    const seed = await startSeed(
-      t,
-      "seed",
-      { id: "G", version: "1", files: { "a.bin": 8 * MiB } },
-      {
-        extraArgs: [
-          "--upload-limit=2",
-        ],
-      },
-    );
+    const seed = await slowSeed(t);
     const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
     try {
       await Deno.writeTextFile(t.path("a-file"), "x");
@@ -142,16 +139,7 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     const t = await tempTree();
-    const seed = await startSeed(
-      t,
-      "seed",
-      { id: "G", version: "1", files: { "a.bin": 8 * MiB } },
-      {
-        extraArgs: [
-          "--upload-limit=2",
-        ],
-      },
-    );
+    const seed = await slowSeed(t);
     let dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
     try {
       await offered(dl, "G", "1");
