@@ -134,6 +134,44 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "while a download runs the games folder is not watched; when it ends, a game added meanwhile is found",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const t = await tempTree();
+    const seed = await slowSeed(t);
+    const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
+    const local = async (id: string) =>
+      (await dl.games()).some((g) => g.id === id && g.downloaded === true);
+    try {
+      await offered(dl, "G", "1");
+      await dl.command("download", { game: "G" });
+      await dl.waitEvent("download-begin", () => true, 30_000);
+      await Deno.mkdir(t.path("dl", "New"));
+      await Deno.writeTextFile(t.path("dl", "New", "version.ini"), "1");
+      // The watcher would see it within its 250 ms debounce; the 30 s rescan is far off.
+      await new Promise((r) => setTimeout(r, 1_500));
+      assertEquals(await local("New"), false, "not watched while the download runs");
+      assert(
+        !dl.records.some((r) => r.event === "download-finished"),
+        "the download outlasts that",
+      );
+      await dl.waitEvent("download-finished", () => true, 60_000);
+      await dl.until(
+        async () => (await local("New")) || undefined,
+        5_000,
+        "found after the download",
+      );
+    } finally {
+      await dl.shutdown();
+      await seed.shutdown();
+      await t.cleanup();
+    }
+  },
+});
+
+Deno.test({
   name: "a damaged progress record is dropped with its staged data at the next start",
   sanitizeResources: false,
   sanitizeOps: false,
