@@ -60,21 +60,6 @@ export function openChecked(path: string, stamp: FileStamp, offset: number): Den
 }
 
 /**
- * Exactly `length` bytes at `offset` of the file at `path`, which must still
- * have the stamp `stamp` (size, times, inode); otherwise rejects with
- * {@linkcode FileChangedError}.
- */
-export async function readBlockAt(
-  path: string,
-  stamp: FileStamp,
-  offset: number,
-  length: number,
-): Promise<Uint8Array> {
-  using file = openChecked(path, stamp, offset);
-  return await readFrom(file, path, length);
-}
-
-/**
  * Exactly `length` bytes from the current position of `file` (opened with
  * {@linkcode openChecked}; `path` names it in errors); a file shorter than
  * that changed since it was hashed. `allocate` supplies the buffer (reuse).

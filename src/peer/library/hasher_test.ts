@@ -1,7 +1,14 @@
 import { join } from "node:path";
 import { assert, assertEquals, patternBytes, tempDir } from "./_test_util.ts";
-import { blockCount, FileChangedError, hashFile, sha256Hex, stampOf } from "./hasher.ts";
-import { isInside, readBlockAt, resolveInside, resolveInsideSync } from "./files.ts";
+import {
+  blockCount,
+  FileChangedError,
+  type FileStamp,
+  hashFile,
+  sha256Hex,
+  stampOf,
+} from "./hasher.ts";
+import { isInside, openChecked, readFrom, resolveInside, resolveInsideSync } from "./files.ts";
 
 async function stampAt(path: string) {
   return stampOf(await Deno.stat(path));
@@ -72,7 +79,13 @@ Deno.test("hashFile stops between blocks when its signal aborts", async () => {
   assertEquals((error as Error).message, "stop");
 });
 
-Deno.test("readBlockAt reads exactly the requested range of an unchanged file", async () => {
+/** `length` bytes at `offset` of `path`, opened as serving opens it (checked against `stamp`). */
+async function readBlockAt(path: string, stamp: FileStamp, offset: number, length: number) {
+  using file = openChecked(path, stamp, offset);
+  return await readFrom(file, path, length);
+}
+
+Deno.test("a checked read gives exactly the requested range of an unchanged file", async () => {
   await using dir = await tempDir();
   const data = patternBytes(10);
   const path = join(dir.path, "f");
@@ -101,7 +114,7 @@ async function nextSecond(date: Date): Promise<void> {
   while (Date.now() < next) await new Promise((r) => setTimeout(r, 20));
 }
 
-Deno.test("readBlockAt refuses content replaced under the same size and mtime", async () => {
+Deno.test("a checked open refuses content replaced under the same size and mtime", async () => {
   await using dir = await tempDir();
   const path = join(dir.path, "f");
   await Deno.writeFile(path, patternBytes(10));

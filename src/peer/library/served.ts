@@ -7,7 +7,7 @@
  * @module
  */
 import { LIMITS, type Manifest } from "../../wire/protocol.ts";
-import { openChecked, readBlockAt, readFrom, resolveInside, resolveInsideSync } from "./files.ts";
+import { openChecked, readFrom, resolveInside, resolveInsideSync } from "./files.ts";
 import type { HashCache } from "./hash_cache.ts";
 import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";
 import { buildManifest } from "./manifest.ts";
@@ -61,29 +61,20 @@ export function serveFromCache(
 }
 
 /**
- * Block `index` of `path` as served (the bad-block recheck reads it):
- * "absent" when the manifest has no such block; "changed" when the file is
- * no longer the one hashed (or now resolves outside the game folder, which
- * is never read); an Error for other read failures.
+ * Block `index` of `path` as served (the bad-block recheck reads it), read
+ * as a run of one: "absent", "changed" or an Error as {@linkcode ServedRun}.
  */
 async function readServedBlock(
   served: Served,
   path: string,
   index: number,
 ): Promise<Uint8Array | "absent" | "changed" | Error> {
-  const file = served.files.get(path);
-  if (!file || index >= blockCount(file.size, served.blockSize)) return "absent";
-  const offset = index * served.blockSize;
-  const length = Math.min(served.blockSize, file.size - offset);
+  const run = openServedRun(served, path, index, 1);
+  if (run === "absent") return run;
   try {
-    const real = resolveInsideSync(served.dir, served.realDir, path);
-    if (real === null) return "changed";
-    return await readBlockAt(real, file, offset, length);
-  } catch (error) {
-    if (error instanceof FileChangedError || error instanceof Deno.errors.NotFound) {
-      return "changed";
-    }
-    return error instanceof Error ? error : new Error(String(error));
+    return await run.read(run.bytes);
+  } finally {
+    run.close();
   }
 }
 
