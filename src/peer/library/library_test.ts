@@ -14,7 +14,7 @@ import {
 import { sha256Hex } from "./hasher.ts";
 import { Library } from "./library.ts";
 import { parseManifest } from "./manifest.ts";
-import type { BlockAnswer, LibraryOptions } from "./types.ts";
+import type { BlockFailure, LibraryOptions } from "./types.ts";
 import type { LibrarySnapshot, Manifest } from "../../wire/protocol.ts";
 
 const BLOCK = 16;
@@ -81,7 +81,7 @@ async function readBlock(
   game: string,
   path: string,
   index: number,
-): Promise<BlockAnswer> {
+): Promise<{ ok: true; bytes: Uint8Array; count: number } | BlockFailure> {
   const run = library.openRun(game, path, index);
   if (!run.ok) return run;
   try {

@@ -8,7 +8,6 @@
 export { Library } from "./library.ts";
 export type {
   BadBlockAnswer,
-  BlockAnswer,
   BlockFailure,
   LibraryOptions,
   LibraryStatus,

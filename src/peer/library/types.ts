@@ -37,19 +37,13 @@ export type ManifestAnswer =
   | { ok: true; hash: string; version: string; bytes: Uint8Array }
   | { ok: false; code: "not-found" | "busy"; message: string; retryAfterMs?: number };
 
-export type BlockAnswer =
-  /** `count` blocks back to back (fewer than asked at the end of the file). */
-  | { ok: true; bytes: Uint8Array; count: number }
-  | {
-    ok: false;
-    code: "not-found" | "bad-request" | "busy";
-    message: string;
-    retryAfterMs?: number;
-  };
-
-/** The answer to a report of a bad block: taken (checked in the background, maybe later), or why not. */
 /** A failed block request: why, and when to ask again. */
-export type BlockFailure = Extract<BlockAnswer, { ok: false }>;
+export interface BlockFailure {
+  ok: false;
+  code: "not-found" | "bad-request" | "busy";
+  message: string;
+  retryAfterMs?: number;
+}
 
 /**
  * A run of blocks opened for reading piece by piece: its size is known
@@ -71,6 +65,7 @@ export type RunAnswer =
   }
   | BlockFailure;
 
+/** The answer to a report of a bad block: taken (checked in the background, maybe later), or why not. */
 export type BadBlockAnswer =
   | { ok: true }
   | { ok: false; code: "not-found" | "bad-request"; message: string };
