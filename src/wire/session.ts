@@ -16,7 +16,6 @@
 import { abortable } from "../common/async.ts";
 import { encodeFrame, type Frame, FrameReader, FramingError, writeEncoded } from "./framing.ts";
 import { type Handler, Responder } from "./responder.ts";
-
 import { CLOSE, describeIssues, LIMITS, Request, Response } from "./protocol.ts";
 import type { CloseInfo, Connection, HostPort, StreamPair } from "./transport.ts";
 import { type Logger, silentLogger } from "../common/log.ts";
@@ -162,12 +161,7 @@ export class Session {
       this.#onActivity();
       return frame;
     } catch (error) {
-      // A frame cut short because we gave up on it (abort, timeout) is not the peer's fault.
-      if (error instanceof FramingError && !signal.aborted) {
-        this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
-        throw new RequestError("bad-request", `peer broke framing: ${error.message}`);
-      }
-      throw requestFailure(error, timeout);
+      throw this.#failure(error, signal.aborted, timeout);
     } finally {
       signal.removeEventListener("abort", onAbort);
       writer.releaseLock();
@@ -193,17 +187,26 @@ export class Session {
     }
   }
 
+  /**
+   * What a failed request means. A frame cut short because we gave up on it
+   * (`aborted`: abort, timeout) is not the peer's fault; any other framing
+   * error is, and closes the connection.
+   */
+  #failure(error: unknown, aborted: boolean, timeout: AbortSignal): RequestError {
+    if (error instanceof FramingError && !aborted) {
+      this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
+      return new RequestError("bad-request", `peer broke framing: ${error.message}`);
+    }
+    return requestFailure(error, timeout);
+  }
+
   /** Sends a request and validates the response. */
   async request(
     request: Request,
     options: RequestOptions = {},
   ): Promise<{ message: Response; payload?: Uint8Array }> {
     const frame = await this.exchange(request, options);
-    const parsed = Response.safeParse(frame.header);
-    if (!parsed.success) {
-      throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
-    }
-    return { message: parsed.data, payload: frame.payload };
+    return { message: parseResponse(frame.header), payload: frame.payload };
   }
 
   /**
@@ -246,12 +249,7 @@ export class Session {
     const fail = (error: unknown): never => {
       const aborted = signal.aborted;
       close();
-      // A frame cut short because we gave up on it (abort, timeout) is not the peer's fault.
-      if (error instanceof FramingError && !aborted) {
-        this.close(CLOSE.protocolViolation, `framing: ${error.message}`);
-        throw new RequestError("bad-request", `peer broke framing: ${error.message}`);
-      }
-      throw requestFailure(error, timeout.signal);
+      throw this.#failure(error, aborted, timeout.signal);
     };
     let message: Response;
     try {
@@ -261,11 +259,7 @@ export class Session {
       const head = await reader.readHeader();
       if (!head) throw new RequestError("unreachable", "peer closed the stream without answer");
       this.#onActivity();
-      const parsed = Response.safeParse(head.header);
-      if (!parsed.success) {
-        throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
-      }
-      message = parsed.data;
+      message = parseResponse(head.header);
     } catch (error) {
       return fail(error);
     }
@@ -334,6 +328,15 @@ export class Session {
   #peerLabel(): string {
     return `${this.remoteAddr.hostname}:${this.remoteAddr.port}`;
   }
+}
+
+/** A response header as the protocol defines it, or a `bad-request` RequestError. */
+function parseResponse(header: Record<string, unknown>): Response {
+  const parsed = Response.safeParse(header);
+  if (!parsed.success) {
+    throw new RequestError("bad-request", `invalid response: ${describeIssues(parsed.error)}`);
+  }
+  return parsed.data;
 }
 
 function requestFailure(error: unknown, timeout: AbortSignal): RequestError {
