@@ -17,6 +17,20 @@ function slowSeed(t: Tree): Promise<PeerProcess> {
   return startSeed(t, "seed", game, { extraArgs: ["--upload-limit=2"] });
 }
 
+/** Runs `fn` with a downloader `dl` connected to a slow seed; both stop, and the tree goes, after. */
+async function withSlowSeed(fn: (t: Tree, dl: PeerProcess) => Promise<void>): Promise<void> {
+  const t = await tempTree();
+  const seed = await slowSeed(t);
+  const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
+  try {
+    await fn(t, dl);
+  } finally {
+    await dl.shutdown();
+    await seed.shutdown();
+    await t.cleanup();
+  }
+}
+
 Deno.test({
   name:
     "the only seed re-versions the game mid-download: the download follows and ends at the new version",
@@ -104,11 +118,8 @@ Deno.test({
     "set-game-dir is refused during a download and for a file; cancel leaves no empty game folder",
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const t = await tempTree();
-    const seed = await slowSeed(t);
-    const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
-    try {
+  fn: () =>
+    withSlowSeed(async (t, dl) => {
       await Deno.writeTextFile(t.path("a-file"), "x");
       const file = await assertRejects(
         () => dl.command("set-game-dir", { path: t.path("a-file") }),
@@ -125,12 +136,7 @@ Deno.test({
       assertEquals(busy.record.code, "busy");
       await dl.command("cancel", { game: "G" });
       assertEquals(await Array.fromAsync(Deno.readDir(t.path("dl"))), [], "no empty G folder");
-    } finally {
-      await dl.shutdown();
-      await seed.shutdown();
-      await t.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({
@@ -138,13 +144,10 @@ Deno.test({
     "while a download runs the games folder is not watched; when it ends, a game added meanwhile is found",
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
-    const t = await tempTree();
-    const seed = await slowSeed(t);
-    const dl = await PeerProcess.start(inTree(t, "dl", { connect: [seed.addr] }));
-    const local = async (id: string) =>
-      (await dl.games()).some((g) => g.id === id && g.downloaded === true);
-    try {
+  fn: () =>
+    withSlowSeed(async (t, dl) => {
+      const local = async (id: string) =>
+        (await dl.games()).some((g) => g.id === id && g.downloaded === true);
       await offered(dl, "G", "1");
       await dl.command("download", { game: "G" });
       await dl.waitEvent("download-begin", () => true, 30_000);
@@ -163,12 +166,7 @@ Deno.test({
         5_000,
         "found after the download",
       );
-    } finally {
-      await dl.shutdown();
-      await seed.shutdown();
-      await t.cleanup();
-    }
-  },
+    }),
 });
 
 Deno.test({

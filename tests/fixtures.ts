@@ -49,13 +49,15 @@ export async function writeGame(gamesDir: string, spec: GameSpec): Promise<strin
 /** What {@linkcode tempTree} gives. */
 export type Tree = Awaited<ReturnType<typeof tempTree>>;
 
-/** A temporary folder tree for one test, removed by `cleanup`. */
+/** A temporary folder tree for one test, removed by `cleanup` (or at the end of `await using`). */
 export async function tempTree(prefix = "lanspread-test-") {
   const root = await Deno.makeTempDir({ prefix });
+  const cleanup = () => Deno.remove(root, { recursive: true }).catch(() => {});
   return {
     root,
     path: (...parts: string[]) => join(root, ...parts),
-    cleanup: () => Deno.remove(root, { recursive: true }).catch(() => {}),
+    cleanup,
+    [Symbol.asyncDispose]: cleanup,
   };
 }
 
