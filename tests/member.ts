@@ -8,12 +8,8 @@ import { type Identity, loadIdentity } from "../src/trust/identity.ts";
 import { Party, PARTY_SERVER_NAME } from "../src/trust/party.ts";
 import { Session } from "../src/wire/session.ts";
 import { clientHello } from "../src/peer/sync/handshake.ts";
-import {
-  ALPN_ANY_VERSION,
-  alpnFor,
-  errorResponse,
-  PROTOCOL_VERSION,
-} from "../src/wire/protocol.ts";
+import { ALPN_ANY_VERSION, alpnFor, PROTOCOL_VERSION } from "../src/wire/protocol.ts";
+import { errorResponse } from "../src/wire/messages.ts";
 import { Transport } from "../src/wire/transport.ts";
 
 export interface Member {

@@ -10,7 +10,7 @@ import { CommandError } from "../common/errors.ts";
 import { type ApiParts, PeerApi } from "../peer/api.ts";
 import type { LocalGame } from "../peer/library/mod.ts";
 import type { PeerView } from "../peer/sync/peer_table.ts";
-import type { WireGame } from "../wire/protocol.ts";
+import type { WireGame } from "../wire/library_schemas.ts";
 import type { DownloadView, Settings } from "../peer/views.ts";
 
 export function wireGame(id: string, version: string, extra: Partial<WireGame> = {}): WireGame {

@@ -4,7 +4,7 @@ import { EventLog } from "../common/events.ts";
 import { type ApiParts, PeerApi } from "./api.ts";
 import type { LocalGame } from "./library/mod.ts";
 import type { PeerView } from "./sync/peer_table.ts";
-import type { WireGame } from "../wire/protocol.ts";
+import type { WireGame } from "../wire/library_schemas.ts";
 import type { Settings } from "./views.ts";
 
 function peer(peerId: string, state: PeerView["state"] = "connected"): PeerView {

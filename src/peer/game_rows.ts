@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { WireGame } from "../wire/protocol.ts";
+import type { WireGame } from "../wire/library_schemas.ts";
 import type { LocalGame } from "./library/mod.ts";
 import { compareVersions } from "./library/version.ts";
 import type { GameOffer, GameRow, Operation } from "./views.ts";

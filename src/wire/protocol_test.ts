@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "../../tests/assert.ts";
-import { LIMITS, PeerInfo, WireGame } from "./protocol.ts";
+import { LIMITS } from "./protocol.ts";
+import { PeerInfo } from "./handshake_schemas.ts";
+import { WireGame } from "./library_schemas.ts";
 
 const game = { id: "Quake", name: "Quake", version: "1.0", size: 1, files: 1 };
 

@@ -19,14 +19,8 @@ import {
   writeEncoded,
   writePart,
 } from "./framing.ts";
-import {
-  CLOSE,
-  describeIssues,
-  errorResponse,
-  LIMITS,
-  Request,
-  type Response,
-} from "./protocol.ts";
+import { CLOSE, describeIssues, LIMITS } from "./protocol.ts";
+import { errorResponse, Request, type Response } from "./messages.ts";
 import type { StreamPair } from "./transport.ts";
 import type { Logger } from "../common/log.ts";
 import { errorMessage } from "../common/errors.ts";

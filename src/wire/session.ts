@@ -16,7 +16,8 @@
 import { abortable } from "../common/async.ts";
 import { encodeFrame, type Frame, FrameReader, FramingError, writeEncoded } from "./framing.ts";
 import { type Handler, Responder } from "./responder.ts";
-import { CLOSE, describeIssues, LIMITS, Request, Response } from "./protocol.ts";
+import { CLOSE, describeIssues, LIMITS } from "./protocol.ts";
+import { Request, Response } from "./messages.ts";
 import type { CloseInfo, Connection, HostPort, StreamPair } from "./transport.ts";
 import { type Logger, silentLogger } from "../common/log.ts";
 import { errorMessage, LanspreadError } from "../common/errors.ts";

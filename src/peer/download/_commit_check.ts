@@ -7,7 +7,7 @@
  * @module
  */
 import { lstatOrNull } from "../../common/owned_dir.ts";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { hashFile, parseManifest, stampOf } from "../library/mod.ts";
 import { progressPaths } from "./resume_state.ts";
 import { nativePath, type Stamp } from "./staging.ts";

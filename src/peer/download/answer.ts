@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { BlockRun } from "../../wire/protocol.ts";
+import type { BlockRun } from "../../wire/download_schemas.ts";
 
 /** A run of an answer as the peer described it. */
 export type AnsweredRun = BlockRun & { bytes: number };

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import type { DownloadTarget } from "./resume_state.ts";
 
 /** Global block ids of `next` whose block was staged for `previous` under the same hash. */

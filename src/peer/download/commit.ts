@@ -33,7 +33,7 @@ import { errorMessage } from "../../common/errors.ts";
 import type { Logger } from "../../common/log.ts";
 import { claimDir, NotOursError, removeOwned } from "../../common/owned_dir.ts";
 import { isGameId, scanGame, wirePathError } from "../library/mod.ts";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { nativePath, STAGING_DIR, type Stamp } from "./staging.ts";
 import { clearProgress } from "./resume_state.ts";
 import { readDownloadRecord, writeDownloadRecord } from "./owned_files.ts";

@@ -21,7 +21,7 @@ import { delay } from "../../common/async.ts";
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 import { type ErrorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { Scheduler, type SchedulerOptions } from "./scheduler.ts";
 import { batches, type BlockPlan, planBlocks, verifyBlock } from "./plan.ts";
 import { isDiskFull, sameStamp, Staging, type Stamp } from "./staging.ts";

@@ -15,7 +15,7 @@ import { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 import { removeOwned } from "../../common/owned_dir.ts";
 import { compareVersions, isGameId } from "../library/mod.ts";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { Download, type DownloadOutcome } from "./download.ts";
 import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
 import {

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { LIMITS, type Manifest } from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { sha256Hex } from "../library/mod.ts";
 import type { BlockSpec, Run } from "./scheduler.ts";
 

@@ -27,7 +27,8 @@
  */
 import { dirname, join } from "node:path";
 import { readJsonIfExists, writeFileAtomic } from "../../common/atomic.ts";
-import { type Manifest, Sha256Hex } from "../../wire/protocol.ts";
+import { Sha256Hex } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { isGameId, parseManifest } from "../library/mod.ts";
 import { errorMessage } from "../../common/errors.ts";
 import type { Stamp } from "./staging.ts";

@@ -8,7 +8,7 @@
  */
 import { delay } from "../../common/async.ts";
 import { errorMessage } from "../../common/errors.ts";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { compareVersions, parseManifest } from "../library/mod.ts";
 import type { Session } from "../../wire/session.ts";
 

@@ -20,7 +20,7 @@
  * @module
  */
 import { dirname, join, sep as SEP } from "node:path";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { errorMessage } from "../../common/errors.ts";
 import { Pacer } from "../../common/async.ts";
 import {

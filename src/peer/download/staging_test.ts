@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { assertEquals } from "../../../tests/assert.ts";
-import type { Manifest } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { Staging, STAGING_DIR } from "./staging.ts";
 
 function manifestOf(files: { path: string; size: number }[]): Manifest {

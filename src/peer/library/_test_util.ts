@@ -6,7 +6,7 @@
  */
 import { dirname, join } from "node:path";
 import type { Library } from "./library.ts";
-import type { LibraryDelta } from "../../wire/protocol.ts";
+import type { LibraryDelta } from "../../wire/library_schemas.ts";
 
 export { assert, assertEquals, assertRejects } from "../../../tests/assert.ts";
 

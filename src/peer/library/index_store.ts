@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { Logger } from "../../common/log.ts";
-import { type LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
+import { type LibrarySnapshot, WireGame } from "../../wire/library_schemas.ts";
 import { readTextIfExists, writeFileAtomic } from "../../common/atomic.ts";
 
 const IndexFile = z.object({

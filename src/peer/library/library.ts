@@ -15,12 +15,9 @@
 import { resolve } from "node:path";
 import { type Logger, silentLogger } from "../../common/log.ts";
 import { errorMessage } from "../../common/errors.ts";
-import {
-  type LibraryDelta,
-  type LibrarySnapshot,
-  LIMITS,
-  type Manifest,
-} from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import type { LibraryDelta, LibrarySnapshot } from "../../wire/library_schemas.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { type Entry, HashWorker } from "./hash_worker.ts";
 import { comparePaths } from "./paths.ts";
 import { Publisher } from "./publisher.ts";

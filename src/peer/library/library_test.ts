@@ -15,7 +15,8 @@ import { sha256Hex } from "./hasher.ts";
 import { Library } from "./library.ts";
 import { parseManifest } from "./manifest.ts";
 import type { BlockFailure, LibraryOptions } from "./types.ts";
-import type { LibrarySnapshot, Manifest } from "../../wire/protocol.ts";
+import type { LibrarySnapshot } from "../../wire/library_schemas.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 
 const BLOCK = 16;
 

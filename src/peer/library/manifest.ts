@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { describeIssues, LIMITS, Manifest, type ManifestFile } from "../../wire/protocol.ts";
+import { describeIssues, LIMITS } from "../../wire/protocol.ts";
+import { Manifest, type ManifestFile } from "../../wire/download_schemas.ts";
 import { blockCount, sha256Hex } from "./hasher.ts";
 import { comparePaths, PathClashes, wirePathError } from "./paths.ts";
 import { errorMessage } from "../../common/errors.ts";

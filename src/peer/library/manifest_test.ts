@@ -6,7 +6,7 @@ import {
   MAX_TOTAL_SIZE,
   parseManifest,
 } from "./manifest.ts";
-import type { ManifestFile } from "../../wire/protocol.ts";
+import type { ManifestFile } from "../../wire/download_schemas.ts";
 import { LIMITS } from "../../wire/protocol.ts";
 
 const H = (n: number) => sha256Hex(new Uint8Array([n]));

@@ -9,12 +9,8 @@
 import type { EventLog } from "../../common/events.ts";
 import { type Logger } from "../../common/log.ts";
 import { errorMessage } from "../../common/errors.ts";
-import {
-  type LibraryDelta,
-  type LibrarySnapshot,
-  LIMITS,
-  type WireGame,
-} from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/library_schemas.ts";
 import { comparePaths } from "./paths.ts";
 import { loadIndex, saveIndex } from "./index_store.ts";
 import { diffViews, sortedGames } from "./view.ts";

@@ -6,7 +6,8 @@
  *
  * @module
  */
-import { LIMITS, type Manifest } from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import type { Manifest } from "../../wire/download_schemas.ts";
 import { openChecked, readFrom, resolveInside, resolveInsideSync } from "./files.ts";
 import type { HashCache } from "./hash_cache.ts";
 import { blockCount, FileChangedError, hashFile, sha256Hex } from "./hasher.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LibraryDelta, WireGame } from "../../wire/protocol.ts";
+import type { LibraryDelta, WireGame } from "../../wire/library_schemas.ts";
 import { comparePaths } from "./paths.ts";
 import type { ScannedGame } from "./scan.ts";
 

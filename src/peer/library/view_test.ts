@@ -3,7 +3,7 @@ import { assertEquals } from "./_test_util.ts";
 import type { ScannedGame } from "./scan.ts";
 import { diffViews, snapshotView, toLocalGame } from "./view.ts";
 import { classifyPath } from "./watcher.ts";
-import type { WireGame } from "../../wire/protocol.ts";
+import type { WireGame } from "../../wire/library_schemas.ts";
 
 function scanned(id: string, overrides: Partial<ScannedGame> = {}): ScannedGame {
   return {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
+import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/library_schemas.ts";
 import { diffViews } from "../library/view.ts";
 
 const byId = (games: WireGame[]) => new Map(games.map((g) => [g.id, g]));

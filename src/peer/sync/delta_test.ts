@@ -1,5 +1,5 @@
 import { assertEquals } from "../../../tests/assert.ts";
-import type { LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
+import type { LibrarySnapshot, WireGame } from "../../wire/library_schemas.ts";
 import { applyDelta, diffSnapshots, isEmptyDelta } from "./delta.ts";
 
 const game = (id: string, version = "1"): WireGame => ({

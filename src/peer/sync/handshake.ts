@@ -22,20 +22,16 @@
  *
  * @module
  */
+import { CLOSE, describeIssues, LIMITS } from "../../wire/protocol.ts";
+import { ErrorMessage, errorResponse } from "../../wire/messages.ts";
 import {
   AckEnvelope,
-  CLOSE,
-  describeIssues,
-  ErrorMessage,
-  errorResponse,
   Hello,
   HelloAck,
   HelloEnvelope,
-  type LibrarySnapshot,
-  LIMITS,
   type PeerInfo,
-  type RawLibraryPage,
-} from "../../wire/protocol.ts";
+} from "../../wire/handshake_schemas.ts";
+import type { LibrarySnapshot, RawLibraryPage } from "../../wire/library_schemas.ts";
 import { pageOf } from "./pages.ts";
 import { ackFields, helloFields, type Party } from "../../trust/party.ts";
 import { hex } from "../../common/encoding.ts";

@@ -23,14 +23,9 @@ import type { EventLog } from "../../common/events.ts";
 import { type Logger } from "../../common/log.ts";
 import { errorMessage } from "../../common/errors.ts";
 import { delay } from "../../common/async.ts";
-import {
-  errorResponse,
-  type LibraryDelta,
-  type LibrarySnapshot,
-  LIMITS,
-  type RawLibraryPage,
-  type Response,
-} from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import { errorResponse, type Response } from "../../wire/messages.ts";
+import type { LibraryDelta, LibrarySnapshot, RawLibraryPage } from "../../wire/library_schemas.ts";
 import type { Reply } from "../../wire/responder.ts";
 import type { Session } from "../../wire/session.ts";
 import { applyDelta, diffSnapshots } from "./delta.ts";

@@ -1,13 +1,8 @@
 import { assert, assertEquals, assertMatch } from "../../../tests/assert.ts";
 import { EventLog } from "../../common/events.ts";
 import { createLogger, silentLogger } from "../../common/log.ts";
-import type {
-  LibraryDelta,
-  LibrarySnapshot,
-  Request,
-  Response,
-  WireGame,
-} from "../../wire/protocol.ts";
+import type { Request, Response } from "../../wire/messages.ts";
+import type { LibraryDelta, LibrarySnapshot, WireGame } from "../../wire/library_schemas.ts";
 import { LibrarySync, type LibrarySyncOptions } from "./library_sync.ts";
 import { newRecord, type PeerRecord } from "./peer_table.ts";
 import { pageOf } from "./pages.ts";

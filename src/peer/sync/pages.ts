@@ -6,15 +6,15 @@
  *
  * @module
  */
+import { LIMITS } from "../../wire/protocol.ts";
 import {
   type LibraryDelta,
   type LibraryPage,
   type LibrarySnapshot,
-  LIMITS,
   type RawLibraryPage,
   validGames,
   type WireGame,
-} from "../../wire/protocol.ts";
+} from "../../wire/library_schemas.ts";
 import { comparePaths } from "../library/mod.ts";
 
 const encoder = new TextEncoder();

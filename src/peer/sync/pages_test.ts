@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../../tests/assert.ts";
-import type { LibrarySnapshot, WireGame } from "../../wire/protocol.ts";
+import type { LibrarySnapshot, WireGame } from "../../wire/library_schemas.ts";
 import { deltaBytes, PageCollector, pageOf } from "./pages.ts";
 import { diffSnapshots } from "./delta.ts";
 

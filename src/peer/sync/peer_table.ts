@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { LibraryDelta, LibrarySnapshot } from "../../wire/protocol.ts";
+import type { LibraryDelta, LibrarySnapshot } from "../../wire/library_schemas.ts";
 import type { Slots } from "../../common/async.ts";
 import { Liveness } from "./liveness.ts";
 import type { Session } from "../../wire/session.ts";

@@ -8,7 +8,7 @@
  */
 import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
-import { errorResponse, type Request } from "../../wire/protocol.ts";
+import { errorResponse, type Request } from "../../wire/messages.ts";
 import type { Reply } from "../../wire/responder.ts";
 import type { LibrarySync } from "./library_sync.ts";
 import type { PeerRecord } from "./peer_table.ts";

@@ -5,13 +5,10 @@
  *
  * @module
  */
-import {
-  type BlockRun,
-  errorResponse,
-  type LibraryDelta,
-  type LibrarySnapshot,
-  LIMITS,
-} from "../../wire/protocol.ts";
+import { LIMITS } from "../../wire/protocol.ts";
+import { errorResponse } from "../../wire/messages.ts";
+import type { LibraryDelta, LibrarySnapshot } from "../../wire/library_schemas.ts";
+import type { BlockRun } from "../../wire/download_schemas.ts";
 import { wirePathError } from "../library/mod.ts";
 import type { BadBlockAnswer, BlockFailure, ManifestAnswer, RunAnswer } from "../library/mod.ts";
 import type { Reply } from "../../wire/responder.ts";
