@@ -9,76 +9,15 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { type ArchiveLimits, findArchives } from "../../archive/mod.ts";
-import { CommandError, errorMessage } from "../../common/errors.ts";
-import type { EventLog } from "../../common/events.ts";
-import type { Logger } from "../../common/log.ts";
-import { lstatOrNull } from "../../common/owned_dir.ts";
+import { CommandError } from "../../common/errors.ts";
 import { isGameId } from "../library/mod.ts";
-import { type Claim, describe, type Operations } from "../../common/operations.ts";
+import { type Claim, describe } from "../../common/operations.ts";
+import { type InstallRunContext, runInstall } from "./_install_run.ts";
 import { CommandCache, startGame } from "./play.ts";
-import {
-  installDirs,
-  type InstallRecord,
-  readRecords,
-  sameGamesDir,
-  writeRecord,
-} from "./records.ts";
+import { type InstallRecord, readRecords, sameGamesDir, writeRecord } from "./records.ts";
 import { removeGame } from "./remove.ts";
-import { settleFailed } from "./recover.ts";
-import {
-  asCommandError,
-  installGame,
-  SwapError,
-  type TxContext,
-  uninstallGame,
-} from "./transaction.ts";
-import { StallMeter } from "./stall.ts";
-
-export interface InstallsOptions {
-  /** The games folder now. */
-  gamesDir: () => string;
-  stateDir: string;
-  events: EventLog;
-  log: Logger;
-  operations: Operations;
-  /** Our downloaded version of a game, or null. */
-  downloadedVersion: (game: string) => string | null;
-  /** Called after anything changed in a game's folder (the library rescans). */
-  changed: (game: string) => Promise<void>;
-  /** For the first play: written into the game's config files. */
-  settings: () => { playerName: string; language: string };
-  /** Caps replacing ARCHIVE_LIMITS (tests). @default {ARCHIVE_LIMITS} */
-  limits?: Partial<ArchiveLimits>;
-  /** @default 500 */
-  progressIntervalMs?: number;
-  /** Tests: called at each named point of a run (they kill the process there). */
-  checkpoint?: (point: string) => void | Promise<void>;
-  /** Makes the extracted tree durable (tests inject failures). @default {syncTree} */
-  syncTree?: TxContext["syncTree"];
-}
-
-/** An install's progress, as `install-progress` reports it. */
-export interface InstallProgress {
-  doneBytes: number;
-  totalBytes: number;
-  bytesPerSecond: number;
-  archive: string;
-}
-
-/** `play`: the started process. */
-export interface Started {
-  game: string;
-  pid: number;
-}
-
-/** What `install` answers. */
-export interface InstallResult {
-  game: string;
-  version: string;
-  files: number;
-  bytes: number;
-}
+import { asCommandError, uninstallGame } from "./transaction.ts";
+import type { InstallProgress, InstallResult, InstallsOptions, Started } from "./types.ts";
 
 export class Installs {
   #o: InstallsOptions;
@@ -130,122 +69,7 @@ export class Installs {
 
   async #install(game: string, handed?: Claim): Promise<InstallResult> {
     const claim = handed ?? this.#claim(game, "install");
-    const events = this.#o.events;
-    const started = performance.now();
-    let version = "";
-    // A refused command answers with its error; once begun, or for a download's install
-    // (no command waits for it), the outcome is an event too.
-    let begun = handed !== undefined;
-    try {
-      const downloaded = this.#o.downloadedVersion(game);
-      if (downloaded === null) {
-        throw new CommandError("not-downloaded", `${game} is not downloaded`);
-      }
-      version = downloaded;
-      const gamesDir = this.#o.gamesDir();
-      const dirs = installDirs(gamesDir, game);
-      const installed = (await lstatOrNull(dirs.local))?.isDirectory ?? false;
-      const record = installed ? this.record(game) : null;
-      if (record?.version === version) {
-        throw new CommandError("installed", `${game} ${version} is installed already`);
-      }
-      claim.switchTo(installed ? "update" : "install");
-      const sets = await findArchives(dirs.gameDir, { signal: this.#abort.signal });
-      if (sets.length === 0) {
-        // README "Where data lives": a game without archives needs no install; a download that asked for one is done.
-        if (handed) {
-          this.#o.log.info(`${game} has no archives: nothing to install`);
-          return { game, version, files: 0, bytes: 0 };
-        }
-        throw new CommandError("bad-request", `${game} has no archives: nothing to install`);
-      }
-      begun = true;
-      events.emit("install-begin", {
-        game,
-        version,
-        bytes: sets.reduce((n, s) => n + s.bytes, 0),
-        archives: sets.map((s) => s.name),
-      });
-      this.#o.log.info(`${installed ? "updating" : "installing"} ${game} ${version}`);
-      const stall = new StallMeter();
-      let result;
-      try {
-        result = await installGame(this.#tx(gamesDir), {
-          game,
-          version,
-          sets,
-          previous: record,
-          signal: this.#abort.signal,
-          limits: this.#o.limits,
-          progressIntervalMs: this.#o.progressIntervalMs ?? 500,
-          onProgress: (p) => {
-            const seconds = (performance.now() - started) / 1000;
-            const progress = {
-              doneBytes: p.doneBytes,
-              totalBytes: p.totalBytes,
-              bytesPerSecond: seconds > 0 ? Math.round(p.doneBytes / seconds) : 0,
-              archive: p.archive,
-            };
-            this.#progress.set(game, progress);
-            events.emit("install-progress", { game, ...progress });
-          },
-        });
-      } catch (error) {
-        // Past the extraction: put back as it was, or finish if the new tree stands already.
-        if (!(error instanceof SwapError)) throw error;
-        if ((await this.#settle(game)) !== "new") throw error;
-        result = { ...error.extracted, kept: [] };
-      } finally {
-        stall.stop();
-      }
-      this.#records.set(game, {
-        game,
-        gamesDir: resolve(gamesDir),
-        version,
-        files: result.files,
-        played: false,
-      });
-      await this.#commands.refresh(join(this.#o.gamesDir(), game));
-      const ms = Math.round(performance.now() - started);
-      this.#o.log.info(
-        `installed ${game} ${version}: ${result.files.length} files, ${result.bytes} bytes in ${ms} ms`,
-      );
-      this.#o.log.debug(
-        `install of ${game}: event loop's longest stall ${stall.longestMs.toFixed(1)} ms, ` +
-          `${stall.longestAtMs.toFixed(0)} ms after it began`,
-      );
-      // The rows show the new version, and the game is free, by the time anyone hears of it.
-      await this.#o.changed(game);
-      claim.release();
-      events.emit("install-finished", {
-        game,
-        version,
-        files: result.files.length,
-        bytes: result.bytes,
-        ms,
-      });
-      return { game, version, files: result.files.length, bytes: result.bytes };
-    } catch (error) {
-      const failure = asCommandError(error, this.#abort.signal);
-      this.#o.log.error(
-        `install of ${game} ${version} failed: ${failure.code}: ${failure.message}`,
-      );
-      if (begun) {
-        events.emit("install-failed", { game, code: failure.code, message: failure.message });
-      }
-      throw failure;
-    } finally {
-      this.#progress.delete(game);
-      claim.release();
-    }
-  }
-
-  /** Ends a failed install's intent now (recover.ts); how it ended, null when it could not. */
-  async #settle(game: string): Promise<string | null> {
-    return await settleFailed(this.#tx(this.#o.gamesDir()), game).catch((undo) => {
-      this.#o.log.error(`${game}: ${errorMessage(undo)}; it is finished at the next start`);
-      return null;
-    });
+    return await runInstall(this.#run(), { game, claim, handed: handed !== undefined });
   }
 
   /** Deletes `local/` (everything in it); the downloaded files stay. */
@@ -329,6 +153,21 @@ export class Installs {
     if (!isGameId(game)) throw new CommandError("bad-request", `not a game id: ${game}`);
     if (this.#abort.signal.aborted) throw new CommandError("shutting-down", "the peer is stopping");
     return this.#o.operations.claim(game, operation);
+  }
+
+  /** What an install run takes from the service (_install_run.ts). */
+  #run(): InstallRunContext {
+    return {
+      options: this.#o,
+      signal: this.#abort.signal,
+      record: (game) => this.record(game),
+      tx: (gamesDir) => this.#tx(gamesDir),
+      progress: this.#progress,
+      installed: async (record) => {
+        this.#records.set(record.game, record);
+        await this.#commands.refresh(join(this.#o.gamesDir(), record.game));
+      },
+    };
   }
 
   #tx(gamesDir: string) {

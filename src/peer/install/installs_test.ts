@@ -4,7 +4,8 @@ import { CommandError } from "../../common/errors.ts";
 import { EventLog } from "../../common/events.ts";
 import { silentLogger } from "../../common/log.ts";
 import { Operations } from "../../common/operations.ts";
-import { Installs, type InstallsOptions } from "./installs.ts";
+import { Installs } from "./installs.ts";
+import type { InstallsOptions } from "./types.ts";
 
 async function setup() {
   const root = await Deno.makeTempDir({ prefix: "lanspread-installs-" });

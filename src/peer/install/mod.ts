@@ -17,6 +17,8 @@
  * | file | role |
  * |---|---|
  * | `installs.ts` | the service: claims, events, records in memory, play |
+ * | `_install_run.ts` | one install or update: its checks, events and progress; a failed swap settled |
+ * | `types.ts` | the service's options and answers |
  * | `transaction.ts` | forward runs of install/update and uninstall, with their intents |
  * | `remove.ts` | deleting a game's downloaded files |
  * | `recovery_table.ts` | pure: (intent × local/staging/backup) → steps and ending |
@@ -29,7 +31,7 @@
  * @module
  */
 export { Installs } from "./installs.ts";
-export type { InstallResult, InstallsOptions, Started } from "./installs.ts";
+export type { InstallResult, InstallsOptions, Started } from "./types.ts";
 export { recoverInstalls } from "./recover.ts";
 export type { RecoverContext, Recovered } from "./recover.ts";
 export { BACKUP_DIR, KEPT_DIR, LOCAL_DIR, STAGING_DIR } from "./records.ts";
