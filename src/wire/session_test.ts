@@ -1,7 +1,8 @@
 import { assert, assertEquals, assertRejects } from "../../tests/assert.ts";
 import { encodeFrame, FrameReader, FramingError } from "./framing.ts";
 import type { CloseInfo, Connection, StreamPair } from "./transport.ts";
-import { RequestError, Session } from "./session.ts";
+import { Session } from "./session.ts";
+import { RequestError } from "./requester.ts";
 import type { Reply } from "./responder.ts";
 import { LIMITS } from "./protocol.ts";
 import { createLogger } from "../common/log.ts";

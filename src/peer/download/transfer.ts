@@ -15,7 +15,7 @@ import type { BufferPool } from "../../common/buffer_pool.ts";
 import type { RateGate } from "../../common/rate_limit.ts";
 import type { Logger } from "../../common/log.ts";
 import type { BlockRun, Manifest } from "../../wire/download_schemas.ts";
-import type { StreamedAnswer } from "../../wire/session.ts";
+import type { StreamedAnswer } from "../../wire/requester.ts";
 import { type RunSlice, sliceAnswer } from "./answer.ts";
 import { type BlockPlan, verifyBlock } from "./plan.ts";
 import type { ResumeRecorder } from "./resume_recorder.ts";
