@@ -10,7 +10,8 @@
  * | `packet.ts`, `packet_records.ts` | wire codec: QU and cache-flush bits, hostile-input checks, splitting | none |
  * | `records.ts` | `_lanspread._udp.local` names, TXT fields, TTLs | none |
  * | `answers.ts`, `probing.ts` | what to answer; probe, tie-break and conflict decisions | none |
- * | `responder.ts`, `multicast_queue.ts` | probing, announcing, answering, goodbyes | none (time is an input) |
+ * | `responder.ts` | probing, tie-breaks, conflicts: whether we own our names | none (time is an input) |
+ * | `_answering.ts`, `multicast_queue.ts` | answering, announcing, goodbyes once we do: timing and routes | none (time is an input) |
  * | `cache.ts`, `browser.ts` | record cache, continuous querying, peers | none (time is an input) |
  * | `core.ts` | responder + browser behind one packet entry point | none |
  * | `interfaces.ts` | interface choice, source-address checks | none |

@@ -29,14 +29,13 @@
  * @module
  */
 import { type Logger, silentLogger } from "../common/log.ts";
-import { encodeResponse, type MdnsRecord, sameRecord } from "./packet.ts";
-import { answerQuery, isKnown, legacyReply, type Role } from "./answers.ts";
+import { type MdnsRecord, sameRecord } from "./packet.ts";
+import type { Role } from "./answers.ts";
 import { findConflict, lostTieBreak, probePacket } from "./probing.ts";
-import { MulticastQueue } from "./multicast_queue.ts";
+import { Answering } from "./_answering.ts";
 import {
   hostName,
   instanceLabel,
-  isShared,
   nextInstanceLabel,
   type OwnRecords,
   ownRecords,
@@ -44,8 +43,6 @@ import {
 } from "./records.ts";
 import {
   type Datagram,
-  type Destination,
-  type Endpoint,
   type IfaceAddress,
   MDNS_PORT,
   type Random,
@@ -71,21 +68,9 @@ export interface ResponderOptions {
 
 const PROBES = 3;
 const PROBE_INTERVAL_MS = 250;
-const ANNOUNCEMENTS = 2;
-const ANNOUNCE_INTERVAL_MS = 1000;
-const MULTICAST_GAP_MS = 1000;
-const PROBE_DEFENCE_GAP_MS = 250;
 const ANNOUNCED: Role[] = ["ptr", "srv", "txt", "a", "nsec"];
 
 type Phase = "idle" | "probing" | "running" | "stopped";
-
-interface UnicastReply {
-  dueAt: number;
-  iface: string;
-  to: Endpoint;
-  answers: Role[];
-  additionals: Role[];
-}
 
 /** Probes, announces, defends and answers for one service instance. */
 export class Responder {
@@ -98,11 +83,8 @@ export class Responder {
   #probeAt = Infinity;
   #probesSent = 0;
   #conflicts: number[] = [];
-  #announcements: { at: number; iface: string | null; roles: Role[] }[] = [];
-  #queue = new MulticastQueue<Role>();
-  #unicast: UnicastReply[] = [];
   #out: Datagram[] = [];
-  readonly #mdnsPort: number;
+  readonly #answering: Answering;
   readonly #random: Random;
   readonly #log: Logger;
 
@@ -113,9 +95,14 @@ export class Responder {
       port: options.port,
       txt: { peerId: options.peerId, protocolVersion: options.protocolVersion, rev: options.rev },
     };
-    this.#mdnsPort = options.mdnsPort ?? MDNS_PORT;
     this.#random = options.random ?? Math.random;
     this.#log = options.log ?? silentLogger;
+    this.#answering = new Answering({
+      mdnsPort: options.mdnsPort ?? MDNS_PORT,
+      random: this.#random,
+      records: (iface) => this.records(iface),
+      ifaces: () => this.#ifaces.keys(),
+    });
   }
 
   /** Instance label, after conflict resolution. */
@@ -151,7 +138,7 @@ export class Responder {
       !this.#ifaces.has(i.id) || this.#generations.get(i.id) !== (i.generation ?? 0)
     );
     for (const id of this.#ifaces.keys()) {
-      if (!list.some((i) => i.id === id)) this.#queue.dropInterface(id);
+      if (!list.some((i) => i.id === id)) this.#answering.dropInterface(id);
     }
     this.#ifaces = new Map(list.map((i) => [i.id, i.address]));
     this.#generations = new Map(list.map((i) => [i.id, i.generation ?? 0]));
@@ -168,10 +155,7 @@ export class Responder {
     if (this.#id.txt.rev === rev) return;
     this.#id = { ...this.#id, txt: { ...this.#id.txt, rev } };
     if (this.#phase !== "running") return;
-    // Rapid changes coalesce: pending TXT-only announcements are replaced,
-    // and the queue's rate limit spaces what remains a second apart.
-    this.#announcements = this.#announcements.filter((a) => a.roles.length > 1);
-    this.#announce(now, null, ["txt"]);
+    this.#answering.announceTxt(now);
   }
 
   /** Handles a query (QR=0). */
@@ -180,45 +164,7 @@ export class Responder {
     if (this.#phase !== "running") return;
     const records = this.records(rx.iface);
     if (!records) return;
-    const { packet, from } = rx;
-    const asker = `${from.hostname}:${from.port}`;
-    if (packet.answers.length > 0) {
-      this.#queue.pruneKnown(rx.iface, asker, (role) => isKnown(records[role], packet.answers));
-    }
-    const { answers, additionals } = answerQuery(packet.questions, packet.answers, records);
-    if (answers.length === 0) return;
-    const roles = answers.map((a) => a.role);
-    if (from.port !== this.#mdnsPort) {
-      for (const data of legacyReply({ query: packet, records, answers: roles, additionals })) {
-        this.#out.push({ iface: rx.iface, to: from, data });
-      }
-      return;
-    }
-    const probe = packet.authorities.length > 0;
-    const delay = probe
-      ? 0
-      : packet.truncated
-      ? 400 + this.#random() * 100
-      : roles.some((r) => isShared(records[r]))
-      ? 20 + this.#random() * 100
-      : 0;
-    const gap = probe ? PROBE_DEFENCE_GAP_MS : MULTICAST_GAP_MS;
-    const unicast: Role[] = [];
-    for (const { role, qu } of answers) {
-      const last = this.#queue.lastSent(rx.iface, role);
-      const recent = last !== undefined && now - last < (records[role].ttl * 1000) / 4;
-      if (!probe && (qu || rx.unicast) && recent) unicast.push(role);
-      else this.#queue.add(rx.iface, role, "answer", now + delay, gap, asker);
-    }
-    const dueAt = now + delay;
-    if (unicast.length > 0) {
-      this.#unicast.push({ dueAt, iface: rx.iface, to: from, answers: unicast, additionals });
-    }
-    if (unicast.length < answers.length) {
-      for (const role of additionals) {
-        this.#queue.add(rx.iface, role, "additional", now + delay, MULTICAST_GAP_MS, asker);
-      }
-    }
+    this.#out.push(...this.#answering.query(rx, records, now));
   }
 
   /** Handles a response (QR=1) from someone else: conflicts and duplicate answers. */
@@ -235,87 +181,38 @@ export class Responder {
       );
       return this.#conflict(owned, now);
     }
-    if (!rx.unicast) {
-      this.#queue.seenElsewhere(rx.iface, (role) => isKnown(records[role], all), now);
-    }
+    this.#answering.heardResponse(rx, records, now);
   }
 
   /** Runs everything due by `now`; returns datagrams to send. */
   poll(now: number): Datagram[] {
     if (this.#phase === "probing" && now >= this.#probeAt) this.#probe(now);
-    const due = this.#announcements.filter((a) => a.at <= now);
-    this.#announcements = this.#announcements.filter((a) => a.at > now);
-    for (const a of due) {
-      for (const iface of a.iface === null ? this.#ifaces.keys() : [a.iface]) {
-        for (const role of a.roles) {
-          this.#queue.add(iface, role, "answer", now, MULTICAST_GAP_MS, null);
-        }
-      }
-    }
-    for (const iface of this.#queue.due(now)) {
-      const { answers, additionals } = this.#queue.take(iface, now);
-      this.#sendRoles(iface, "multicast", answers, additionals);
-    }
-    for (const u of this.#unicast) {
-      if (u.dueAt <= now) this.#sendRoles(u.iface, u.to, u.answers, u.additionals);
-    }
-    this.#unicast = this.#unicast.filter((u) => u.dueAt > now);
+    this.#out.push(...this.#answering.poll(now));
     return this.#out.splice(0);
   }
 
   /** When {@linkcode poll} next has work; Infinity if never. */
   nextDeadline(): number {
     if (this.#out.length > 0) return -Infinity;
-    let t = this.#phase === "probing" ? this.#probeAt : this.#queue.nextDeadline();
-    if (this.#phase === "probing") t = Math.min(t, this.#queue.nextDeadline());
-    for (const a of this.#announcements) t = Math.min(t, a.at);
-    for (const u of this.#unicast) t = Math.min(t, u.dueAt);
-    return t;
+    const probeAt = this.#phase === "probing" ? this.#probeAt : Infinity;
+    return Math.min(probeAt, this.#answering.nextDeadline());
   }
 
   /** Stops; returns goodbye datagrams (TTL 0, RFC 6762 §10.1) if we had announced. */
   stop(): Datagram[] {
     const wasRunning = this.#phase === "running";
     this.#phase = "stopped";
-    this.#queue.clear();
-    this.#unicast = [];
-    this.#announcements = [];
+    this.#answering.clear();
     if (!wasRunning) return [];
-    // Not the services-enumeration PTR: every lanspread peer holds that same
-    // record, so a goodbye for it would withdraw the others' too.
-    const roles: Role[] = ["ptr", "srv", "txt", "a"];
-    for (const iface of this.#ifaces.keys()) {
-      const records = this.records(iface)!;
-      this.#send(iface, "multicast", roles.map((r) => ({ ...records[r], ttl: 0 })), []);
-    }
+    this.#out.push(...this.#answering.goodbyes());
     return this.#out.splice(0);
-  }
-
-  #send(iface: string, to: Destination, answers: MdnsRecord[], additionals: MdnsRecord[]): void {
-    for (const data of encodeResponse({ base: {}, answers, additionals })) {
-      this.#out.push({ iface, to, data });
-    }
-  }
-
-  #sendRoles(iface: string, to: Destination, answers: Role[], additionals: Role[]): void {
-    const r = this.records(iface);
-    if (r && answers.length > 0) {
-      this.#send(
-        iface,
-        to,
-        answers.map((x) => r[x]),
-        additionals.map((x) => r[x]),
-      );
-    }
   }
 
   #beginProbing(now: number, delay: number): void {
     this.#phase = "probing";
     this.#probesSent = 0;
     this.#probeAt = now + delay;
-    this.#announcements = [];
-    this.#queue.clear();
-    this.#unicast = [];
+    this.#answering.clear();
   }
 
   #probe(now: number): void {
@@ -327,7 +224,7 @@ export class Responder {
     if (this.#probesSent === PROBES) {
       this.#phase = "running";
       this.#log.info(`announcing ${this.#id.label} (host ${this.#id.host})`);
-      this.#announce(now, null, ANNOUNCED);
+      this.#answering.announce(now, null, ANNOUNCED);
       return;
     }
     for (const iface of this.#ifaces.keys()) {
@@ -335,12 +232,6 @@ export class Responder {
     }
     this.#probesSent++;
     this.#probeAt = now + PROBE_INTERVAL_MS;
-  }
-
-  #announce(now: number, iface: string | null, roles: Role[]): void {
-    for (let i = 0; i < ANNOUNCEMENTS; i++) {
-      this.#announcements.push({ at: now + i * ANNOUNCE_INTERVAL_MS, iface, roles });
-    }
   }
 
   #isOurs(record: MdnsRecord): boolean {
