@@ -17,14 +17,8 @@ import { lstatOrNull } from "../../common/owned_dir.ts";
 import { installDirs, type InstallRecord } from "./records.ts";
 import { settleFailed } from "./recover.ts";
 import { StallMeter } from "./stall.ts";
-import {
-  asCommandError,
-  type Installed,
-  installGame,
-  SwapError,
-  type TxContext,
-} from "./transaction.ts";
-import type { InstallProgress, InstallResult, InstallsOptions } from "./types.ts";
+import { asCommandError, type Installed, installGame, SwapError } from "./transaction.ts";
+import type { InstallProgress, InstallResult, InstallsOptions, TxContext } from "./types.ts";
 
 /** What a run takes from the service (installs.ts). */
 export interface InstallRunContext {

@@ -18,8 +18,9 @@
  * |---|---|
  * | `installs.ts` | the service: claims, events, records in memory, play |
  * | `_install_run.ts` | one install or update: its checks, events and progress; a failed swap settled |
- * | `types.ts` | the service's options and answers |
+ * | `types.ts` | the service's options and answers; where a transaction works |
  * | `transaction.ts` | forward runs of install/update and uninstall, with their intents |
+ * | `_resumable_steps.ts` | the install's steps after the swap, which recovery also takes |
  * | `remove.ts` | deleting a game's downloaded files |
  * | `recovery_table.ts` | pure: (intent × local/staging/backup) → steps and ending |
  * | `recover.ts` | startup recovery: carries out the table's steps |

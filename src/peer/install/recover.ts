@@ -28,8 +28,9 @@ import {
 } from "./records.ts";
 import { type Action, decide, type Decision, type Ending } from "./recovery_table.ts";
 import { removeFiles } from "./remove.ts";
+import { carryStep, recordStep, retireBackup } from "./_resumable_steps.ts";
 import { backupLocal, dropDir, present, promote, restore } from "./steps.ts";
-import { carryStep, recordStep, retireBackup, type TxContext } from "./transaction.ts";
+import type { TxContext } from "./types.ts";
 
 export interface RecoverContext {
   stateDir: string;

@@ -15,7 +15,7 @@ import { lstatOrNull } from "../../common/owned_dir.ts";
 import { clearDownloadRecord } from "../download/owned_files.ts";
 import { INSTALLED_DIR, PRIVATE_PREFIX } from "../library/mod.ts";
 import { clearIntent, installDirs, writeIntent } from "./records.ts";
-import type { TxContext } from "./transaction.ts";
+import type { TxContext } from "./types.ts";
 
 const VERSION_FILE = "version.ini";
 

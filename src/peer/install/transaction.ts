@@ -8,24 +8,17 @@
  * Install: claim staging (marked) → intent `extracting` → extract → intent
  * `swapping` (the new files) → old `local/` to backup → staging to `local/`
  * → intent `carrying` (the user's files, listed) → move them → record →
- * intent `cleaning` → delete backup → clear intent.
+ * intent `cleaning` → delete backup → clear intent. The steps after the
+ * swap, which recovery also takes, are in _resumable_steps.ts.
  *
  * @module
  */
-import { join } from "node:path";
 import type { ArchiveSet, ExtractProgress, ExtractResult } from "../../archive/mod.ts";
 import type { ArchiveLimits } from "../../archive/mod.ts";
 import { extractArchives } from "../../archive/mod.ts";
 import { CommandError, errorCode, errorMessage, LanspreadError } from "../../common/errors.ts";
-import { syncTree, type SyncTreeOptions } from "../../common/atomic.ts";
-import type { Logger } from "../../common/log.ts";
-import {
-  claimDir,
-  isOwned,
-  lstatOrNull,
-  NotOursError,
-  OWNER_FILE,
-} from "../../common/owned_dir.ts";
+import { syncTree } from "../../common/atomic.ts";
+import { claimDir, isOwned, lstatOrNull, NotOursError } from "../../common/owned_dir.ts";
 import {
   clearIntent,
   clearRecord,
@@ -34,23 +27,10 @@ import {
   type InstallRecord,
   type Intent,
   writeIntent,
-  writeRecord,
 } from "./records.ts";
-import { backupLocal, carry, dropDir, present, promote, userFiles } from "./steps.ts";
-
-/** Where a transaction works. */
-export interface TxContext {
-  stateDir: string;
-  gamesDir: string;
-  log: Logger;
-  /**
-   * Called at each named point of a run (tests kill the process there).
-   * @default {nothing}
-   */
-  checkpoint?: (point: string) => void | Promise<void>;
-  /** Makes the extracted tree durable before the swap (tests inject failures). @default {syncTree} */
-  syncTree?: (root: string, paths: readonly string[], options: SyncTreeOptions) => Promise<void>;
-}
+import { carryStep, recordStep, retireBackup } from "./_resumable_steps.ts";
+import { backupLocal, dropDir, present, promote } from "./steps.ts";
+import type { TxContext } from "./types.ts";
 
 /** Points a run passes, in order (tests crash at each). */
 export const INSTALL_POINTS = [
@@ -65,11 +45,6 @@ export const INSTALL_POINTS = [
   "cleaned",
 ] as const;
 export const UNINSTALL_POINTS = ["intent", "backed-up", "unrecorded"] as const;
-
-/** A subfolder of `.lanspread-kept/` for the user's files an update could not put back. */
-export function keptDir(dirs: InstallDirs): string {
-  return join(dirs.kept, `local-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-}
 
 /**
  * Makes sure staging and backup are free for a new operation: staging left
@@ -198,81 +173,6 @@ async function finishInstall(
   await mark("cleaned");
   await clearIntent(ctx.stateDir, intent.game);
   return kept;
-}
-
-/**
- * Lists the user's files in the backup once (intent `carrying`), then moves
- * them into `local/`; a second call (recovery) moves what is left of that list.
- */
-export async function carryStep(
-  ctx: TxContext,
-  dirs: InstallDirs,
-  intent: Intent,
-  options: { mark?: (point: string) => Promise<void> } = {},
-): Promise<string[]> {
-  const mark = options.mark ?? (async () => {});
-  if (intent.step !== "carrying") {
-    // Without a record of what the previous install wrote, nothing in it can be told apart
-    // as the user's: the old tree is kept whole instead (retireBackup).
-    intent.carried = intent.previous ? await userFiles(dirs.backup, intent.previous.files) : [];
-    intent.step = "carrying";
-    await writeIntent(ctx.stateDir, intent);
-    await mark("carrying");
-  }
-  const kept = await carry(dirs, {
-    paths: intent.carried,
-    kept: keptDir(dirs),
-    afterFirst: () => mark("carried-one"),
-  });
-  if (kept.length) {
-    ctx.log.warn(
-      `${intent.game}: the new version also ships ${kept.length} of your files (${
-        kept.slice(0, 3).join(", ")
-      }${kept.length > 3 ? ", ..." : ""}); yours are kept in ${dirs.kept}`,
-    );
-  }
-  return kept;
-}
-
-/**
- * The old tree's end once the new one is in place: deleted, except after an
- * update of a `local/` lanspread has no record of (made by hand, or the
- * state dir was lost), which is kept whole in `.lanspread-kept/`.
- */
-export async function retireBackup(
-  ctx: TxContext,
-  dirs: InstallDirs,
-  intent: Intent,
-): Promise<void> {
-  if (intent.op !== "install" || intent.previous !== null || !(await present(dirs)).backup) {
-    return await dropDir(dirs.backup);
-  }
-  const target = keptDir(dirs);
-  await Deno.mkdir(dirs.kept, { recursive: true });
-  await Deno.remove(join(dirs.backup, OWNER_FILE)).catch(() => {});
-  await Deno.rename(dirs.backup, target);
-  ctx.log.warn(
-    `${intent.game}: lanspread has no record of the files in the previous local/; ` +
-      `it is kept whole in ${target}: copy your saves from there`,
-  );
-}
-
-/** Records the new version and its files, then intent `cleaning`. */
-export async function recordStep(
-  ctx: TxContext,
-  intent: Intent,
-  mark: (point: string) => Promise<void> = async () => {},
-): Promise<void> {
-  await writeRecord(ctx.stateDir, {
-    game: intent.game,
-    gamesDir: ctx.gamesDir,
-    version: intent.version!,
-    files: intent.files,
-    played: false,
-  });
-  intent.step = "cleaning";
-  await writeIntent(ctx.stateDir, intent);
-  await mark("recorded");
 }
 
 /** Removes `local/` whole (through the backup, so a crash never leaves half of it). */

@@ -1,15 +1,16 @@
 /**
  * The public shapes of the install service: its options and its answers to
- * the runtime and the commands. Apart from installs.ts so that the service
- * and its install run (_install_run.ts) read them from one place.
+ * the runtime and the commands; and where a transaction works, which the
+ * service, the forward runs, remove and recovery share. Apart from the code
+ * so that each of those reads them from one place.
  *
  * @module
  */
 import type { ArchiveLimits } from "../../archive/mod.ts";
+import type { SyncTreeOptions } from "../../common/atomic.ts";
 import type { EventLog } from "../../common/events.ts";
 import type { Logger } from "../../common/log.ts";
 import type { Operations } from "../../common/operations.ts";
-import type { TxContext } from "./transaction.ts";
 
 export interface InstallsOptions {
   /** The games folder now. */
@@ -54,4 +55,18 @@ export interface InstallResult {
   version: string;
   files: number;
   bytes: number;
+}
+
+/** Where a transaction works. */
+export interface TxContext {
+  stateDir: string;
+  gamesDir: string;
+  log: Logger;
+  /**
+   * Called at each named point of a run (tests kill the process there).
+   * @default {nothing}
+   */
+  checkpoint?: (point: string) => void | Promise<void>;
+  /** Makes the extracted tree durable before the swap (tests inject failures). @default {syncTree} */
+  syncTree?: (root: string, paths: readonly string[], options: SyncTreeOptions) => Promise<void>;
 }
