@@ -16,7 +16,8 @@
 import { type Logger, silentLogger } from "../common/log.ts";
 import { errorMessage } from "../common/errors.ts";
 import { decodePacket } from "./packet.ts";
-import { Browser, type DiscoveredPeer } from "./browser.ts";
+import { Browser } from "./browser.ts";
+import type { DiscoveredPeer } from "./cache_peers.ts";
 import { Responder, type ResponderOptions } from "./responder.ts";
 import type { Datagram, Endpoint, IfaceAddress } from "./types.ts";
 import { MDNS_PORT } from "./types.ts";

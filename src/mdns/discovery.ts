@@ -12,7 +12,7 @@
  */
 import { type Logger, silentLogger } from "../common/log.ts";
 import { errorMessage } from "../common/errors.ts";
-import type { DiscoveredPeer } from "./browser.ts";
+import type { DiscoveredPeer } from "./cache_peers.ts";
 import { type CoreStats, MdnsCore } from "./core.ts";
 import type { InterfaceInfo } from "./interfaces.ts";
 import { instanceLabel } from "./records.ts";

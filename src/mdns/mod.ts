@@ -12,7 +12,7 @@
  * | `answers.ts`, `probing.ts` | what to answer; probe, tie-break and conflict decisions | none |
  * | `responder.ts` | probing, tie-breaks, conflicts: whether we own our names | none (time is an input) |
  * | `_answering.ts`, `multicast_queue.ts` | answering, announcing, goodbyes once we do: timing and routes | none (time is an input) |
- * | `cache.ts`, `browser.ts` | record cache, continuous querying, peers | none (time is an input) |
+ * | `cache.ts`, `cache_peers.ts`, `browser.ts` | record cache, the peers it describes, continuous querying | none (time is an input) |
  * | `core.ts` | responder + browser behind one packet entry point | none |
  * | `interfaces.ts` | interface choice, source-address checks | none |
  * | `socket.ts` | UDP sockets, multicast membership | the only UDP in lanspread |

@@ -11,7 +11,7 @@
  * @module
  */
 import { type CoreOptions, MdnsCore } from "./core.ts";
-import type { DiscoveredPeer } from "./browser.ts";
+import type { DiscoveredPeer } from "./cache_peers.ts";
 import type { Datagram, Endpoint, Random } from "./types.ts";
 import { MDNS_PORT } from "./types.ts";
 
