@@ -1,7 +1,8 @@
 /**
  * Bookkeeping of the swarm scheduler (`scheduler.ts`): the state of every
- * block, and of every source with its throughput estimate. Internal to
- * `scheduler.ts`, which holds the policy.
+ * block; of every source, with its throughput estimate; and which sources are
+ * active or dropped. Internal to the scheduler: `scheduler.ts` holds the
+ * policy, `_scheduler_runs.ts` the runs in flight.
  *
  * @module
  */
@@ -110,6 +111,58 @@ export class SourceState {
   /** A failed request: trust the measured rate less. */
   penalize(): void {
     this.#bytes /= 2;
+  }
+}
+
+/** The sources of a download: those active now, and those dropped for bad data, which stay out. */
+export class SourceRoster {
+  #sources = new Map<string, SourceState>();
+  #activeCount = 0;
+
+  get activeCount(): number {
+    return this.#activeCount;
+  }
+
+  get(id: string): SourceState | undefined {
+    return this.#sources.get(id);
+  }
+
+  /** A new source, or one that left coming back; a dropped one stays out. */
+  add(id: string, now: number): void {
+    const source = this.#sources.get(id);
+    if (!source) {
+      this.#sources.set(id, new SourceState(id));
+      this.#activeCount++;
+    } else if (!source.active && !source.dropped) {
+      source.active = true;
+      source.pausedUntil = 0;
+      source.busyFrom(now);
+      this.#activeCount++;
+    }
+  }
+
+  /** Source `id` leaves; returns it when it was active, for its runs to be detached. */
+  leave(id: string): SourceState | null {
+    const source = this.#sources.get(id);
+    if (!source?.active) return null;
+    source.active = false;
+    this.#activeCount--;
+    return source;
+  }
+
+  /** `source` is dropped for bad data: it leaves and stays out. */
+  drop(source: SourceState): void {
+    source.dropped = true;
+    source.active = false;
+    this.#activeCount--;
+  }
+
+  active(): string[] {
+    return [...this.#sources.values()].filter((s) => s.active).map((s) => s.id);
+  }
+
+  dropped(): string[] {
+    return [...this.#sources.values()].filter((s) => s.dropped).map((s) => s.id);
   }
 }
 

@@ -14,7 +14,8 @@
 import { LIMITS } from "../../wire/protocol.ts";
 import type { Manifest } from "../../wire/download_schemas.ts";
 import { sha256Hex } from "../library/mod.ts";
-import type { BlockSpec, Run } from "./scheduler.ts";
+import type { BlockSpec } from "./scheduler.ts";
+import type { Run } from "./_scheduler_runs.ts";
 
 export interface BlockPlan {
   blocks: BlockSpec[];

@@ -30,27 +30,10 @@
  * @module
  */
 import { LIMITS } from "../../wire/protocol.ts";
-import { BlockBook, type BlockSpec, SourceState } from "./_scheduler_state.ts";
+import { BlockBook, type BlockSpec, SourceRoster, type SourceState } from "./_scheduler_state.ts";
+import { type Run, RunBook, type RunState } from "./_scheduler_runs.ts";
 
 export type { BlockSpec };
-
-/** A request for consecutive blocks of ONE file: global block ids first..first+count-1. */
-export interface Run {
-  /** Unique per scheduler. */
-  id: number;
-  /** Peer id. */
-  source: string;
-  /** Global block id (position in the blocks array). */
-  first: number;
-  /** 1..maxRunBlocks. */
-  count: number;
-  /** Sum of the blocks' sizes. */
-  bytes: number;
-  /** `now` when `next` handed it out. */
-  sentAt: number;
-  /** Some of its blocks were already in flight elsewhere (endgame / slow-run rescue). */
-  duplicate: boolean;
-}
 
 export interface SchedulerOptions {
   /** @default {LIMITS.maxBlocksPerRun} */
@@ -102,28 +85,13 @@ export interface CompleteResult {
   cancel: number[];
 }
 
-interface RunState {
-  run: Run;
-  /** Holds its blocks and counts in its source's window; false once its source left or was dropped. */
-  attached: boolean;
-  /** Bytes in flight at its source when sent: the queue it waits behind. */
-  ahead: number;
-  /** Its bytes still counted in its source's window (not yet arrived). */
-  left: number;
-}
-
 const MiB = 1024 * 1024;
 
 export class Scheduler {
   #book: BlockBook;
   #o: Required<SchedulerOptions>;
-  /** Every run handed out and not yet settled, in the order sent. */
-  #runs = new Map<number, RunState>();
-  /** Runs marked slow by `tick`, oldest first. */
-  #slow = new Set<number>();
-  #sources = new Map<string, SourceState>();
-  #activeCount = 0;
-  #nextRunId = 1;
+  #runs: RunBook;
+  #sources = new SourceRoster();
 
   constructor(blocks: BlockSpec[], done: Iterable<number>, options: SchedulerOptions = {}) {
     this.#book = new BlockBook(blocks, done);
@@ -139,35 +107,25 @@ export class Scheduler {
       maxCopies: Math.max(1, options.maxCopies ?? 2),
       maxRunsInFlight: Math.max(1, options.maxRunsInFlight ?? 8 * LIMITS.maxRunsPerRequest),
     };
+    const avoids = (source: SourceState, id: number) => this.#avoids(source, id);
+    this.#runs = new RunBook({ book: this.#book, sources: this.#sources, avoids }, this.#o);
   }
 
   addSource(id: string, now: number): void {
-    const source = this.#sources.get(id);
-    if (!source) {
-      this.#sources.set(id, new SourceState(id));
-      this.#activeCount++;
-    } else if (!source.active && !source.dropped) {
-      source.active = true;
-      source.pausedUntil = 0;
-      source.busyFrom(now);
-      this.#activeCount++;
-    }
+    this.#sources.add(id, now);
   }
 
   removeSource(id: string, _now: number): void {
-    const source = this.#sources.get(id);
-    if (!source?.active) return;
-    source.active = false;
-    this.#activeCount--;
-    this.#detachAll(source);
+    const source = this.#sources.leave(id);
+    if (source) this.#runs.detachAll(source);
   }
 
   sources(): string[] {
-    return [...this.#sources.values()].filter((s) => s.active).map((s) => s.id);
+    return this.#sources.active();
   }
 
   dropped(): string[] {
-    return [...this.#sources.values()].filter((s) => s.dropped).map((s) => s.id);
+    return this.#sources.dropped();
   }
 
   next(sourceId: string, now: number): Run[] {
@@ -181,11 +139,11 @@ export class Scheduler {
     const out: Run[] = [];
     const maxRuns = this.#o.maxRunsInFlight;
     const room = () => source.runs.size < maxRuns ? window - source.inFlight : 0;
-    this.#copies(source, this.#slowRuns(), room, now, out);
+    this.#runs.copies(source, this.#runs.slow(), room, now, out);
     // Runs of a part of the window: each completes (and is recorded) well before the window drains.
     const runCap = Math.max(1, window / this.#o.runsPerWindow);
     while (room() > 0) {
-      const run = this.#takePending(source, Math.min(room(), runCap), now);
+      const run = this.#runs.takePending(source, Math.min(room(), runCap), now);
       if (!run) break;
       out.push(run);
     }
@@ -193,7 +151,7 @@ export class Scheduler {
     // source finishes its own work first, so copies queued behind it rarely
     // win, and they waste the other peers' upload.
     if (idle && out.length === 0 && this.#book.firstPending() < 0) {
-      this.#copies(source, this.#runs.values(), room, now, out);
+      this.#runs.copies(source, this.#runs.all(), room, now, out);
     }
     return out;
   }
@@ -206,10 +164,8 @@ export class Scheduler {
   progress(runId: number, bytes: number, now: number): void {
     const state = this.#runs.get(runId);
     if (!state?.attached) return;
-    const n = Math.min(bytes, state.left);
-    state.left -= n;
+    const n = this.#runs.arrived(state, bytes);
     const source = this.#sources.get(state.run.source)!;
-    source.inFlight -= n;
     if (!source.dropped) source.delivered(n, now);
   }
 
@@ -220,13 +176,13 @@ export class Scheduler {
     const { run, attached } = state;
     const source = this.#sources.get(run.source)!;
     const progressed = run.bytes - state.left;
-    this.#settle(state);
+    this.#runs.settle(state);
     let delivered = 0;
     let bad = false;
     for (let i = 0; i < run.count; i++) {
       const id = run.first + i;
       if (i < ok.length) delivered += this.#book.blocks[id]!.size;
-      if (ok[i] === true) this.#finishBlock(id, result);
+      if (ok[i] === true) this.#runs.finish(id, result);
       else {
         // A missing block is no fault; a detached run's source is gone or dropped already.
         if (ok[i] === false && attached) {
@@ -248,26 +204,22 @@ export class Scheduler {
     const state = this.#runs.get(runId);
     if (!state) return;
     const { attached } = state;
-    this.#settle(state);
-    this.#release(state.run);
+    this.#runs.settle(state);
+    this.#runs.release(state.run);
     if (attached) this.#sources.get(state.run.source)!.penalize();
   }
 
   busy(runId: number, now: number, retryAfterMs: number): void {
     const state = this.#runs.get(runId);
     if (!state) return;
-    this.#settle(state);
-    this.#release(state.run);
+    this.#runs.settle(state);
+    this.#runs.release(state.run);
     const source = this.#sources.get(state.run.source)!;
     source.pausedUntil = Math.max(source.pausedUntil, now + retryAfterMs);
   }
 
   tick(now: number): void {
-    for (const [id, state] of this.#runs) {
-      // Runs are in the order sent and none is slow before minSlowMs: the rest are younger.
-      if (now - state.run.sentAt <= this.#o.minSlowMs) break;
-      if (state.attached && now - state.run.sentAt > this.#slowAfter(state)) this.#slow.add(id);
-    }
+    this.#runs.markSlow(now, this.#o.minSlowMs, (state) => this.#slowAfter(state));
   }
 
   isDone(): boolean {
@@ -296,7 +248,7 @@ export class Scheduler {
 
   /** True once a run was completed, failed or cancelled: nothing more is expected of it. */
   isSettled(runId: number): boolean {
-    return !this.#runs.has(runId);
+    return this.#runs.get(runId) === undefined;
   }
 
   isDoneBlock(id: number): boolean {
@@ -319,145 +271,13 @@ export class Scheduler {
 
   /** Whether `source` should leave `id` to another source, having delivered it bad. */
   #avoids(source: SourceState, id: number): boolean {
-    return this.#activeCount > 1 && this.#book.spoiledBy(id) === source.id;
-  }
-
-  #takePending(source: SourceState, room: number, now: number): Run | null {
-    const book = this.#book;
-    const first = book.firstPending((id) => this.#avoids(source, id));
-    if (first < 0) return null;
-    const count = this.#extend(
-      first,
-      room,
-      (id) => book.isPending(id) && !this.#avoids(source, id),
-    );
-    return this.#issue(source, first, count, false, now);
-  }
-
-  /** How many blocks from `first` go in one run: consecutive in one file, qualifying, within room. */
-  #extend(
-    first: number,
-    room: number,
-    qualifies: (id: number) => boolean,
-    limit = Infinity,
-  ): number {
-    const blocks = this.#book.blocks;
-    const max = Math.min(this.#o.maxRunBlocks, limit, blocks.length - first);
-    let bytes = blocks[first]!.size;
-    let count = 1;
-    for (; count < max; count++) {
-      const id = first + count;
-      bytes += blocks[id]!.size;
-      if (bytes > room || !this.#book.follows(id) || !qualifies(id)) break;
-    }
-    return count;
-  }
-
-  /** Slow runs still attached, oldest first (settled and detached runs leave the set). */
-  *#slowRuns(): Iterable<RunState> {
-    for (const id of this.#slow) yield this.#runs.get(id)!;
-  }
-
-  /** Adds to `out` copies of other sources' blocks in `candidates`, in their order. */
-  #copies(
-    source: SourceState,
-    candidates: Iterable<RunState>,
-    room: () => number,
-    now: number,
-    out: Run[],
-  ): void {
-    const canCopy = (id: number) => this.#canCopy(source, id);
-    for (const { run, attached } of candidates) {
-      if (room() <= 0) return;
-      if (!attached || run.source === source.id) continue;
-      const end = run.first + run.count;
-      for (let id = run.first; id < end && room() > 0; id++) {
-        if (!canCopy(id)) continue;
-        const count = this.#extend(id, room(), canCopy, end - id);
-        out.push(this.#issue(source, id, count, true, now));
-        id += count - 1;
-      }
-    }
-  }
-
-  #canCopy(source: SourceState, id: number): boolean {
-    if (this.#book.done[id] || this.#avoids(source, id)) return false;
-    const holders = this.#book.holders(id);
-    if (holders.length === 0 || holders.length >= this.#o.maxCopies) return false;
-    return holders.every((runId) => this.#runs.get(runId)!.run.source !== source.id);
-  }
-
-  #issue(source: SourceState, first: number, count: number, duplicate: boolean, now: number): Run {
-    const id = this.#nextRunId++;
-    let bytes = 0;
-    for (let block = first; block < first + count; block++) {
-      bytes += this.#book.blocks[block]!.size;
-      this.#book.hold(block, id);
-    }
-    const run: Run = { id, source: source.id, first, count, bytes, sentAt: now, duplicate };
-    this.#runs.set(id, { run, attached: true, ahead: source.inFlight, left: bytes });
-    source.runs.add(id);
-    source.inFlight += bytes;
-    return { ...run };
-  }
-
-  /** The run is over: it leaves the books and stops holding its blocks (their fate is the caller's). */
-  #settle(state: RunState): void {
-    this.#runs.delete(state.run.id);
-    if (state.attached) this.#detach(state);
-  }
-
-  /** The run stops holding its blocks and counting in its source's window; it may still complete. */
-  #detach(state: RunState): void {
-    const { run } = state;
-    state.attached = false;
-    this.#slow.delete(run.id);
-    const source = this.#sources.get(run.source)!;
-    source.runs.delete(run.id);
-    source.inFlight -= state.left;
-    state.left = 0;
-    for (let id = run.first; id < run.first + run.count; id++) this.#book.unhold(id, run.id);
-  }
-
-  /** Source gone or dropped: its blocks go to others; late verified data is still welcome. */
-  #detachAll(source: SourceState): void {
-    for (const runId of [...source.runs]) {
-      const state = this.#runs.get(runId)!;
-      this.#detach(state);
-      this.#release(state.run);
-    }
-  }
-
-  #release(run: Run): void {
-    for (let id = run.first; id < run.first + run.count; id++) this.#book.release(id);
-  }
-
-  /** Marks a verified block done; other runs left with nothing to fetch are cancelled. */
-  #finishBlock(id: number, result: CompleteResult): void {
-    if (!this.#book.markDone(id)) return;
-    result.newlyDone.push(id);
-    for (const runId of [...this.#book.holders(id)]) {
-      const state = this.#runs.get(runId)!;
-      if (this.#allDone(state.run)) {
-        this.#settle(state);
-        result.cancel.push(runId);
-      }
-    }
-  }
-
-  #allDone(run: Run): boolean {
-    for (let id = run.first; id < run.first + run.count; id++) {
-      if (!this.#book.done[id]) return false;
-    }
-    return true;
+    return this.#sources.activeCount > 1 && this.#book.spoiledBy(id) === source.id;
   }
 
   #strike(source: SourceState, result: CompleteResult): void {
     if (++source.strikes < this.#o.strikesToDrop) return;
-    source.dropped = true;
+    this.#sources.drop(source);
     result.dropped = source.id;
-    source.active = false;
-    this.#activeCount--;
-    this.#detachAll(source);
+    this.#runs.detachAll(source);
   }
 }

@@ -2,10 +2,10 @@ import { assert, assertEquals } from "../../../tests/assert.ts";
 import {
   type BlockSpec,
   type CompleteResult,
-  type Run,
   Scheduler,
   type SchedulerOptions,
 } from "./scheduler.ts";
+import type { Run } from "./_scheduler_runs.ts";
 import { batches } from "./plan.ts";
 
 const MiB = 1024 * 1024;

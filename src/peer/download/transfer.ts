@@ -19,7 +19,8 @@ import type { StreamedAnswer } from "../../wire/requester.ts";
 import { type RunSlice, sliceAnswer } from "./answer.ts";
 import { type BlockPlan, verifyBlock } from "./plan.ts";
 import type { ResumeRecorder } from "./resume_recorder.ts";
-import type { Run, Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "./scheduler.ts";
+import type { Run } from "./_scheduler_runs.ts";
 import type { PeerSource } from "./sources.ts";
 import type { Staging } from "./staging.ts";
 
