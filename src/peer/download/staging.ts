@@ -8,14 +8,11 @@
  * folder or symlink of that name that we did not make is never written
  * into or emptied. Files are created inside it only, below folders we made.
  *
- * Writes go to the block's offset in its staging file. Deno has no pwrite,
- * so writes to one file are serialized (seek + write must not interleave);
- * different files are written concurrently. Writes are not synced one by
- * one: `flush` makes everything written so far durable and returns the
- * stamp of each file it flushed, which the progress record keeps (see
- * resume_state.ts): on resume a file whose stamp still matches is trusted, any
- * other is hashed again. Of many small files only a few stay open; one
- * closed for another is synced on its way out.
+ * Writes go to the block's offset in its staging file, through a few open
+ * handles (_open_files.ts). Writes are not synced one by one: `flush` makes
+ * everything written so far durable and returns the stamp of each file it
+ * flushed, which the progress record keeps (see resume_state.ts): on resume
+ * a file whose stamp still matches is trusted, any other is hashed again.
  *
  * @module
  */
@@ -30,6 +27,7 @@ import {
   NotOursError,
   removeOwned,
 } from "../../common/owned_dir.ts";
+import { OpenFiles } from "./_open_files.ts";
 
 export const STAGING_DIR = ".lanspread-download";
 
@@ -72,16 +70,6 @@ export function sameStamp(a: Stamp, b: Stamp): boolean {
     a.ino === b.ino;
 }
 
-interface OpenFile {
-  file: number;
-  handle: Deno.FsFile | null;
-  chain: Promise<void>;
-  /** Writes queued or running: a file with any is never evicted. */
-  pending: number;
-  /** Where the handle's cursor is, so sequential writes skip the seek. */
-  position: number;
-}
-
 /** Options for {@linkcode Staging}. */
 export interface StagingOptions {
   /** Files kept open at once (many small files cycle through). @default {64} */
@@ -94,22 +82,16 @@ export class Staging {
   /** Where the files go, below `dir`. */
   readonly root: string;
   #manifest: Manifest;
-  #open = new Map<number, OpenFile>();
-  #maxOpen: number;
-  /** Entries holding an open handle. */
-  #handles = 0;
+  #files: OpenFiles;
   /** Folders known to exist below the root. */
   #dirs = new Set<string>();
-  /** Files written since the last flush (open or evicted). */
-  #dirty = new Set<number>();
-  /** Evicted dirty files being synced before their close: flush waits for them. */
-  #closing = new Set<Promise<void>>();
 
   constructor(gameDir: string, manifest: Manifest, options: StagingOptions = {}) {
     this.dir = join(gameDir, STAGING_DIR);
     this.root = join(this.dir, "files");
     this.#manifest = manifest;
-    this.#maxOpen = options.maxOpenFiles ?? 64;
+    const open = (file: number) => this.#openForWrite(file);
+    this.#files = new OpenFiles({ open }, { maxOpen: options.maxOpenFiles ?? 64 });
   }
 
   /** Native path of staging file `file` (index into the manifest). */
@@ -162,6 +144,13 @@ export class Staging {
     return stamps;
   }
 
+  /** Opens staging file `file` for writing, creating it and its folder when missing. */
+  async #openForWrite(file: number): Promise<Deno.FsFile> {
+    const path = this.pathOf(file);
+    await this.#mkdirFor(path);
+    return await Deno.open(path, { write: true, create: true });
+  }
+
   async #mkdirFor(path: string): Promise<void> {
     const dir = dirname(path);
     if (this.#dirs.has(dir)) return;
@@ -171,19 +160,7 @@ export class Staging {
 
   /** Writes `bytes` at `offset` of staging file `file`. */
   write(file: number, offset: number, bytes: Uint8Array): Promise<void> {
-    const entry = this.#entry(file);
-    entry.pending++;
-    const run = entry.chain.then(async () => {
-      const open = await this.#handle(file, entry);
-      if (entry.position !== offset) await open.seek(offset, Deno.SeekMode.Start);
-      entry.position = -1; // unknown until the write completes
-      let written = 0;
-      while (written < bytes.length) written += await open.write(bytes.subarray(written));
-      entry.position = offset + bytes.length;
-      this.#dirty.add(file);
-    }).finally(() => entry.pending--);
-    entry.chain = run.catch(() => {});
-    return run;
+    return this.#files.write(file, offset, bytes);
   }
 
   /** Exactly `length` bytes at `offset` of staging file `file`, or null when missing or short. */
@@ -222,15 +199,7 @@ export class Staging {
    * alike, and returns the stamps of the files written since the last flush.
    */
   async flush(): Promise<Map<number, Stamp>> {
-    const dirty = [...this.#dirty];
-    this.#dirty.clear();
-    await Promise.all(dirty.map(async (file) => {
-      const entry = this.#open.get(file);
-      if (!entry) return; // evicted: synced on its way out, awaited below
-      await entry.chain;
-      if (entry.handle) await entry.handle.syncData();
-    }));
-    await Promise.all([...this.#closing]);
+    const dirty = await this.#files.flush();
     const stamps = new Map<number, Stamp>();
     const pacer = new Pacer();
     for (const file of dirty) {
@@ -261,67 +230,13 @@ export class Staging {
   /** Waits for pending writes, syncs and closes every file. */
   async close(): Promise<void> {
     await this.flush().catch(() => {});
-    for (const entry of this.#open.values()) closeQuietly(entry.handle);
-    this.#open.clear();
-    this.#handles = 0;
+    this.#files.closeAll();
   }
 
   /** Removes the staging folder and everything in it (only if it is ours). */
   async remove(): Promise<void> {
     await this.close();
     await removeOwned(this.dir);
-  }
-
-  /** The entry of `file`, moved to the end of the map: the map's order is least recent first. */
-  #entry(file: number): OpenFile {
-    let entry = this.#open.get(file);
-    if (entry) this.#open.delete(file);
-    else entry = { file, handle: null, chain: Promise.resolve(), pending: 0, position: -1 };
-    this.#open.set(file, entry);
-    return entry;
-  }
-
-  async #handle(file: number, entry: OpenFile): Promise<Deno.FsFile> {
-    if (entry.handle) return entry.handle;
-    this.#evict();
-    const path = this.pathOf(file);
-    await this.#mkdirFor(path);
-    entry.handle = await Deno.open(path, { write: true, create: true });
-    this.#handles++;
-    entry.position = 0;
-    return entry.handle;
-  }
-
-  /**
-   * Closes the least recently used idle files beyond the limit. Only files
-   * with no write queued are closed, and nothing here waits on another
-   * file's writes (two files evicting each other must not deadlock). A file
-   * is synced in the background before its close, and flush waits for
-   * that: syncing through the handle we have costs no second open. Its
-   * entry goes too, so that a game of many files keeps no state per file.
-   */
-  #evict(): void {
-    let excess = this.#handles - this.#maxOpen + 1;
-    // Least recently used first; nothing is copied or sorted per file opened.
-    for (const entry of this.#open.values()) {
-      if (excess <= 0) return;
-      if (!entry.handle || entry.pending > 0) continue;
-      this.#open.delete(entry.file);
-      this.#handles--;
-      excess--;
-      const handle = entry.handle;
-      const closing = handle.syncData().finally(() => closeQuietly(handle));
-      this.#closing.add(closing);
-      closing.catch(() => {}).finally(() => this.#closing.delete(closing));
-    }
-  }
-}
-
-function closeQuietly(handle: Deno.FsFile | null): void {
-  try {
-    handle?.close();
-  } catch {
-    // Already closed.
   }
 }
 
