@@ -19,7 +19,7 @@ export interface BlockSpec {
  * (in busy time) no longer count, so the estimate follows a source that slows
  * down within seconds.
  */
-export const RATE_TIME_CONSTANT_MS = 1_000;
+const RATE_TIME_CONSTANT_MS = 1_000;
 
 /** Binary min-heap of numbers. */
 class MinHeap {

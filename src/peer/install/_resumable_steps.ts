@@ -16,7 +16,7 @@ import { carry, dropDir, present, userFiles } from "./steps.ts";
 import type { TxContext } from "./types.ts";
 
 /** A subfolder of `.lanspread-kept/` for the user's files an update could not put back. */
-export function keptDir(dirs: InstallDirs): string {
+function keptDir(dirs: InstallDirs): string {
   return join(dirs.kept, `local-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 }
 

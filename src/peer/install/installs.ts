@@ -1,6 +1,6 @@
 /**
  * The install service of a peer: install (or update), uninstall, remove and
- * play, one operation per game (src/peer/operations.ts), each an exact
+ * play, one operation per game (src/common/operations.ts), each an exact
  * sequence of events: `install-begin`, `install-progress` every 500 ms,
  * then one `install-finished` or `install-failed`; `uninstall-finished`;
  * `remove-finished`; `game-started` and `game-exited`. Keeps the install

@@ -1,5 +1,5 @@
 /**
- * The forward runs of install (and update), uninstall and remove
+ * The forward runs of install (and update) and uninstall (remove is remove.ts)
  * (ARCHITECTURE.md "Install: transactions and recovery"). Each writes its intent before and after every step, so that a crash
  * at any moment leaves a row of the recovery table (recovery_table.ts);
  * a failure before the swap undoes itself at once: the old `local/` was never
@@ -68,7 +68,6 @@ export interface InstallRun {
   previous: InstallRecord | null;
   signal?: AbortSignal;
   onProgress?: (progress: ExtractProgress) => void;
-  onInspected?: (summary: { totalBytes: number; entries: number }) => void;
   limits?: Partial<ArchiveLimits>;
   /** @default 500 */
   progressIntervalMs?: number;
@@ -105,7 +104,6 @@ export async function installGame(ctx: TxContext, run: InstallRun): Promise<Inst
       signal: run.signal,
       limits: run.limits,
       progressIntervalMs: run.progressIntervalMs ?? 500,
-      onInspected: run.onInspected,
       onProgress: (p) => {
         run.onProgress?.(p);
         if (first && p.doneBytes > 0) (first = false, void mark("extracting"));

@@ -13,7 +13,7 @@
  *   <- error unauthorized | bad-request
  * ```
  *
- * Each side sends the first page of its snapshot (protocol.ts); the rest is
+ * Each side sends the first page of its snapshot (wire/library_schemas.ts); the rest is
  * fetched with get-library once the connection is up (library_sync.ts).
  *
  * The server sends nothing about its library, and serves nothing, before

@@ -1,5 +1,5 @@
 /**
- * Library pages (protocol.ts, {@linkcode LibraryPage}): a snapshot travels
+ * Library pages (wire/library_schemas.ts, `LibraryPage`): a snapshot travels
  * as pages of at most LIMITS.maxPageBytes of games, so that a library of any
  * size within the limits fits in frames; and the gathering of received
  * pages back into a snapshot. Pure functions and one small collector.
