@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { createApp } from "../src/http/app.tsx";
 import { ASSET_PATHS, assetBytes } from "../src/http/assets.ts";
-import { fakeApi, localGame, wireGame } from "../src/http/_test_api.ts";
+import { fakeApi, localGame, wireGame } from "../src/peer/_test_api.ts";
 import { PeerProcess } from "../tests/peer_process.ts";
 import { tempTree } from "../tests/fixtures.ts";
 import { cpuSeconds } from "./download_bench.ts";

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { CommandError } from "../common/errors.ts";
 import { createApp } from "./app.tsx";
-import { downloadView, fakeApi } from "./_test_api.ts";
+import { downloadView, fakeApi } from "../peer/_test_api.ts";
 import { get, send } from "./_test_util.ts";
 import { MAX_BODY_BYTES } from "./_body.ts";
 

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { EventLog } from "../common/events.ts";
 import { createApp } from "./app.tsx";
-import { fakeApi } from "./_test_api.ts";
+import { fakeApi } from "../peer/_test_api.ts";
 import { get } from "./_test_util.ts";
 import { hasGap } from "./events.ts";
 

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../../tests/assert.ts";
 import { createApp } from "./app.tsx";
-import { fakeApi } from "./_test_api.ts";
+import { fakeApi } from "../peer/_test_api.ts";
 import { BASE, get, send } from "./_test_util.ts";
 import { cookieName, CSP, hostName } from "./guard.ts";
 

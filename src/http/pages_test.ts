@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../../tests/assert.ts";
 import { createApp } from "./app.tsx";
-import { downloadView, fakeApi, localGame, wireGame } from "./_test_api.ts";
+import { downloadView, fakeApi, localGame, wireGame } from "../peer/_test_api.ts";
 import { get } from "./_test_util.ts";
 import { ASSET_PATHS } from "./assets.ts";
 import { PAGE_SIZE } from "./ui/library.tsx";

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "../../tests/assert.ts";
 import { silentLogger } from "../common/log.ts";
-import { fakeApi } from "./_test_api.ts";
+import { fakeApi } from "../peer/_test_api.ts";
 import {
   isLoopback,
   ownHosts,

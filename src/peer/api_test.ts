@@ -5,7 +5,7 @@ import { type ApiParts, PeerApi } from "./api.ts";
 import type { LocalGame } from "./library/mod.ts";
 import type { PeerView } from "./sync/peer_table.ts";
 import type { WireGame } from "../wire/library_schemas.ts";
-import type { Settings } from "./views.ts";
+import { fakeInstalls, fakeSettings } from "./_test_api.ts";
 
 function peer(peerId: string, state: PeerView["state"] = "connected"): PeerView {
   return {
@@ -45,14 +45,7 @@ function fake(over: Partial<ApiParts> = {}) {
   const events = new EventLog();
   const stop = new AbortController();
   const peers: PeerView[] = [];
-  const settings: Settings = {
-    name: "me",
-    playerName: "me",
-    language: "english",
-    uploadLimit: null,
-    downloadLimit: null,
-    uploadsPerPeer: 8,
-  };
+  const settings = fakeSettings();
   const kept: string[] = [];
   const parts: ApiParts = {
     status: () => ({ gamesDir: "/g", protocolVersion: 1 }),
@@ -74,14 +67,7 @@ function fake(over: Partial<ApiParts> = {}) {
       setGamesDir: () => Promise.resolve(),
     },
     operations: { current: () => null, running: () => [] },
-    installs: {
-      install: (game) => Promise.resolve({ game, version: "1", files: 1, bytes: 1 }),
-      uninstall: (game) => Promise.resolve({ game }),
-      remove: (game) => Promise.resolve({ game }),
-      play: (game) => Promise.resolve({ game, pid: 1 }),
-      commands: () => ({ playable: true, hasServer: false }),
-      progress: () => null,
-    },
+    installs: fakeInstalls(),
     downloads: {
       views: () => [],
       start: () => Promise.resolve({ sources: ["a"], version: "2" }),

@@ -1,17 +1,18 @@
 /**
- * A {@linkcode PeerApi} over fakes for the HTTP tests, as
- * src/peer/api_test.ts builds one: two peers offering a few games, one of
- * ours downloaded, and a record of every call the routes made.
+ * A {@linkcode PeerApi} over fakes for the HTTP tests and the HTTP bench:
+ * two peers offering a few games, one of ours downloaded, and a record of
+ * every call the routes made. api_test.ts builds its own smaller fake from
+ * the same parts (`fakeInstalls`, `fakeSettings`).
  *
  * @module
  */
 import { EventLog } from "../common/events.ts";
 import { CommandError } from "../common/errors.ts";
-import { type ApiParts, PeerApi } from "../peer/api.ts";
-import type { LocalGame } from "../peer/library/mod.ts";
-import type { PeerView } from "../peer/sync/peer_table.ts";
+import { type ApiParts, PeerApi } from "./api.ts";
+import type { LocalGame } from "./library/mod.ts";
+import type { PeerView } from "./sync/peer_table.ts";
 import type { WireGame } from "../wire/library_schemas.ts";
-import type { DownloadView, Settings } from "../peer/views.ts";
+import type { DownloadView, Settings } from "./views.ts";
 
 export function wireGame(id: string, version: string, extra: Partial<WireGame> = {}): WireGame {
   return { id, name: id, version, size: 1_000_000, files: 1, ...extra };
@@ -54,6 +55,30 @@ export function downloadView(game: string, done = 500_000): DownloadView {
   };
 }
 
+/** Installs that succeed at once: every game playable, none with a server. */
+export function fakeInstalls(): ApiParts["installs"] {
+  return {
+    install: (game) => Promise.resolve({ game, version: "1", files: 1, bytes: 1 }),
+    uninstall: (game) => Promise.resolve({ game }),
+    remove: (game) => Promise.resolve({ game }),
+    play: (game) => Promise.resolve({ game, pid: 1 }),
+    commands: () => ({ playable: true, hasServer: false }),
+    progress: () => null,
+  };
+}
+
+/** The settings of a fresh peer named "me". */
+export function fakeSettings(): Settings {
+  return {
+    name: "me",
+    playerName: "me",
+    language: "english",
+    uploadLimit: null,
+    downloadLimit: null,
+    uploadsPerPeer: 8,
+  };
+}
+
 export interface FakeOptions {
   /** Games each peer offers. */
   libraries?: { peerId: string; name: string; games: WireGame[] }[];
@@ -92,14 +117,7 @@ export function fakeApi(options: FakeOptions = {}) {
     bytesReceived: 1_048_576,
     rttMs: 0.4,
   }));
-  let settings: Settings = {
-    name: "me",
-    playerName: "me",
-    language: "english",
-    uploadLimit: null,
-    downloadLimit: null,
-    uploadsPerPeer: 8,
-  };
+  let settings = fakeSettings();
   let gamesDir = "/games";
   const downloads = options.downloads ?? [];
   const parts: ApiParts = {
@@ -136,14 +154,7 @@ export function fakeApi(options: FakeOptions = {}) {
       current: (g) => downloads.some((d) => d.game === g) ? "download" : null,
       running: () => downloads.map((d) => ({ game: d.game, operation: "download" as const })),
     },
-    installs: {
-      install: (game) => Promise.resolve({ game, version: "1", files: 1, bytes: 1 }),
-      uninstall: (game) => Promise.resolve({ game }),
-      remove: (game) => Promise.resolve({ game }),
-      play: (game) => Promise.resolve({ game, pid: 1 }),
-      commands: () => ({ playable: true, hasServer: false }),
-      progress: () => null,
-    },
+    installs: fakeInstalls(),
     downloads: {
       views: () => downloads,
       start: async (game, o) => {
