@@ -14,14 +14,13 @@
  */
 import { resolve } from "node:path";
 import { type Logger, silentLogger } from "../../common/log.ts";
-import { errorMessage } from "../../common/errors.ts";
 import { LIMITS } from "../../wire/protocol.ts";
 import type { LibraryDelta, LibrarySnapshot } from "../../wire/library_schemas.ts";
 import type { Manifest } from "../../wire/download_schemas.ts";
-import { type Entry, HashWorker } from "./hash_worker.ts";
+import { HashWorker } from "./hash_worker.ts";
 import { comparePaths } from "./paths.ts";
 import { Publisher } from "./publisher.ts";
-import { sameScan, scanGame, scanGamesDir, type ScannedGame } from "./scan.ts";
+import { scanGame, type ScannedGame } from "./scan.ts";
 import type { Served } from "./served.ts";
 import { Serving } from "./serving.ts";
 import type {
@@ -31,8 +30,10 @@ import type {
   ManifestAnswer,
   RunAnswer,
 } from "./types.ts";
-import { type GameView, isOffered, type LocalGame, snapshotView, toLocalGame } from "./view.ts";
-import { type Dirty, Watching } from "./watcher.ts";
+import { type LocalGame, snapshotView, toLocalGame } from "./view.ts";
+import { Watching } from "./watcher.ts";
+import { Entries, type ScanScope } from "./_entries.ts";
+import { Scans } from "./_scans.ts";
 
 export type { BadBlockAnswer, LibraryOptions, LibraryStatus, LocalGame, ManifestAnswer, RunAnswer };
 
@@ -47,46 +48,33 @@ export class Library {
   /** Resolves once the first scan has completed (success or not). */
   readonly ready: Promise<void>;
   #markReady!: () => void;
-  #gamesDir: string;
   readonly #log: Logger;
-  readonly #rescanIntervalMs: number;
   readonly #blockSize: number;
   readonly #publisher: Publisher;
   readonly #worker: HashWorker;
   readonly #serving: Serving;
-  readonly #installedVersion: (game: string) => string | null;
-
-  #entries = new Map<string, Entry>();
-  #gen = 0;
-  #lastError: string | null = null;
-  #scannedOnce = false;
-  #ignored: string[] = [];
-  #reportedIgnored = new Set<string>();
-  #reportedWarnings = new Map<string, Set<string>>();
-
-  #chain: Promise<void> = Promise.resolve();
-  #fullScanPending: Promise<void> | null = null;
+  readonly #entries: Entries;
+  readonly #scans: Scans;
   readonly #watching: Watching;
   #running: AbortSignal | null = null;
-  /** Games whose folder a commit is changing (see `hold`), with their hold count. */
-  #held = new Map<string, number>();
-  #deferred = new Set<string>();
 
   constructor(options: LibraryOptions) {
-    this.#gamesDir = resolve(options.gamesDir);
     this.#log = options.log ?? silentLogger;
-    this.#rescanIntervalMs = options.rescanIntervalMs ?? 30_000;
+    this.#entries = new Entries({
+      log: this.#log,
+      isHashing: (id) => this.#worker.isHashing(id),
+      installedVersion: options.installedVersion ?? (() => null),
+    });
     this.#blockSize = options.blockSize ?? LIMITS.blockSize;
-    this.#installedVersion = options.installedVersion ?? (() => null);
     this.#watching = new Watching({
       debounceMs: options.debounceMs ?? 250,
       log: this.#log,
-      onDirty: (dirty) => this.#onDirty(dirty),
+      onDirty: (dirty) => this.#scans.onDirty(dirty),
     });
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
     this.#serving = new Serving({
       log: this.#log,
-      offered: (game) => this.#offered(game),
+      offered: (game) => this.#entries.offered(game),
       markChanged: (game) => this.#watching.mark(new Set([game])),
       rehashFile: (game, path, served) => this.#rehashFile(game, path, served),
       recheckIntervalMs: options.recheckIntervalMs,
@@ -105,10 +93,21 @@ export class Library {
       onSettled: () => this.#publish(),
       onFileChanged: (id) => this.#watching.mark(new Set([id])),
     });
+    this.#scans = new Scans({
+      gamesDir: resolve(options.gamesDir),
+      rescanIntervalMs: options.rescanIntervalMs ?? 30_000,
+      log: this.#log,
+      publisher: this.#publisher,
+      watching: this.#watching,
+      running: () => this.#running,
+      apply: (found, scope) => this.#applyScan(found, scope),
+      publish: () => this.#publish(),
+      onFullScan: () => this.#markReady(),
+    });
   }
 
   get gamesDir(): string {
-    return this.#gamesDir;
+    return this.#scans.gamesDir;
   }
 
   get rev(): number {
@@ -128,7 +127,7 @@ export class Library {
   games(): LocalGame[] {
     return [...this.#entries.values()]
       .sort((a, b) => comparePaths(a.scan.id, b.scan.id))
-      .map((e) => toLocalGame(this.#view(e)));
+      .map((e) => toLocalGame(this.#entries.view(e)));
   }
 
   /** Shared files of a game (path, size), sorted by path; empty when unknown. */
@@ -142,9 +141,9 @@ export class Library {
 
   status(): LibraryStatus {
     return {
-      gamesDir: this.#gamesDir,
-      lastError: this.#lastError,
-      ignored: [...this.#ignored],
+      gamesDir: this.#scans.gamesDir,
+      lastError: this.#scans.lastError,
+      ignored: [...this.#scans.ignored],
       games: this.#entries.size,
       hashing: this.#worker.ids().sort(comparePaths),
       notOffered: this.#publisher.notOffered,
@@ -162,35 +161,27 @@ export class Library {
     this.#running = inner.signal;
     this.#watching.start();
     const hashing = this.#worker.run(inner.signal);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = () => {
-      timer = setTimeout(() => {
-        this.rescan().then(() => {
-          if (!inner.signal.aborted) tick();
-        });
-      }, this.#rescanIntervalMs);
-    };
+    let stopRescans = () => {};
     try {
       // A failure here shows up as the scan's lastError, which says more.
-      await Deno.mkdir(this.#gamesDir, { recursive: true }).catch(() => {});
+      await Deno.mkdir(this.#scans.gamesDir, { recursive: true }).catch(() => {});
       await this.rescan();
-      if (!inner.signal.aborted) tick();
+      if (!inner.signal.aborted) stopRescans = this.#scans.repeat(inner.signal);
       await aborted(inner.signal);
     } finally {
       signal.removeEventListener("abort", forward);
       inner.abort();
       this.#running = null;
-      clearTimeout(timer);
+      stopRescans();
       await this.#watching.stop();
       await hashing;
       await this.#serving.idle();
-      await this.#chain;
+      await this.#scans.idle();
       await this.#publisher.idle();
       this.#markReady();
     }
   }
 
-  /** Full rescan; resolves when done. Calls while one waits to start share it. */
   /**
    * After a download: the game's files match `manifest`, whose every block
    * was verified; its hashes are taken over instead of reading the files
@@ -198,8 +189,8 @@ export class Library {
    */
   async adoptManifest(manifest: Manifest): Promise<void> {
     const id = manifest.game;
-    await this.#enqueue(async () => {
-      const scan = await scanGame(this.#gamesDir, id).catch(() => null);
+    await this.#scans.enqueue(async () => {
+      const scan = await scanGame(this.#scans.gamesDir, id).catch(() => null);
       if (scan && manifest.blockSize === this.#blockSize) {
         await this.#worker.adopt(scan, manifest.files);
       }
@@ -213,16 +204,7 @@ export class Library {
    * after every few of them. Changes seen meanwhile are scanned once, after.
    */
   hold(game: string): () => void {
-    this.#held.set(game, (this.#held.get(game) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = this.#held.get(game)! - 1;
-      if (left > 0) return void this.#held.set(game, left);
-      this.#held.delete(game);
-      if (this.#deferred.delete(game)) this.#watching.mark(new Set([game]));
-    };
+    return this.#scans.hold(game);
   }
 
   /**
@@ -242,29 +224,16 @@ export class Library {
     return this.#watching.watching;
   }
 
+  /** Full rescan; resolves when done. Calls while one waits to start share it. */
   rescan(): Promise<void> {
-    this.#fullScanPending ??= this.#enqueue(async () => {
-      this.#fullScanPending = null;
-      try {
-        await this.#scanAllNow();
-      } finally {
-        this.#markReady();
-      }
-    });
-    return this.#fullScanPending;
+    return this.#scans.rescan();
   }
 
   /** Switches to another games dir (created if missing; rejects if that fails). */
   async setGamesDir(path: string): Promise<void> {
     const dir = resolve(path);
     await Deno.mkdir(dir, { recursive: true });
-    await this.#enqueue(async () => {
-      await this.#watching.unwatch();
-      this.#gamesDir = dir;
-      this.#ignored = [];
-      // The old folder's games must not linger when the new one cannot be read.
-      if (!(await this.#scanAllNow())) await this.#applyScan([], "all");
-    });
+    await this.#scans.switchTo(dir);
   }
 
   getManifest(game: string): Promise<ManifestAnswer> {
@@ -283,137 +252,28 @@ export class Library {
 
   /** The content of `path` changed under an unchanged stamp: forget its hashes, hash it again. */
   #rehashFile(game: string, path: string, served: Served): Promise<void> {
-    return this.#enqueue(async () => {
+    return this.#scans.enqueue(async () => {
       const entry = this.#entries.get(game);
       if (!entry || entry.served !== served) return; // already superseded
       await this.#worker.forget(entry.scan, path);
-      const fresh: Entry = { scan: entry.scan, gen: ++this.#gen };
-      this.#entries.set(game, fresh);
+      const fresh = this.#entries.renew(entry);
       this.#worker.sync();
       await this.#worker.prepare(fresh);
       await this.#publish();
     });
   }
 
-  #offered(game: string): Entry | undefined {
-    const entry = this.#entries.get(game);
-    return entry && isOffered(this.#view(entry)) ? entry : undefined;
-  }
-
-  #view(entry: Entry): GameView {
-    const view: GameView = { scan: entry.scan, hashing: this.#worker.isHashing(entry.scan.id) };
-    if (entry.served) view.manifestHash = entry.served.hash;
-    if (entry.failed !== undefined) view.failed = entry.failed;
-    const installed = entry.scan.installed ? this.#installedVersion(entry.scan.id) : null;
-    if (installed !== null) view.installedVersion = installed;
-    return view;
-  }
-
   #publish(): Promise<void> {
     return this.#publisher.publish(() =>
-      snapshotView([...this.#entries.values()].map((e) => this.#view(e)))
+      snapshotView([...this.#entries.values()].map((e) => this.#entries.view(e)))
     );
-  }
-
-  // --- scanning -------------------------------------------------------------
-
-  /** Runs `op` after every scan queued before it; never rejects (a failure is logged). */
-  #enqueue(op: () => Promise<void>): Promise<void> {
-    this.#chain = this.#chain.then(op).catch((e) =>
-      this.#log.error(`library scan failed: ${errorMessage(e)}`)
-    );
-    return this.#chain;
-  }
-
-  /** Scans the whole games dir; false (state kept, lastError set) when it cannot be read. */
-  async #scanAllNow(): Promise<boolean> {
-    await this.#publisher.load();
-    const dir = this.#gamesDir;
-    const signal = this.#running ?? undefined;
-    let result;
-    try {
-      result = await scanGamesDir(dir, signal);
-    } catch (error) {
-      if (signal?.aborted) return false; // shutting down, not a problem of the games dir
-      const message = `cannot read games dir ${dir}: ${errorMessage(error)}`;
-      if (message !== this.#lastError) this.#log.warn(message);
-      this.#lastError = message;
-      // The snapshot stored by the previous run lists games we cannot serve: withdraw them.
-      if (!this.#scannedOnce) await this.#publish();
-      return false;
-    }
-    this.#scannedOnce = true;
-    this.#lastError = null;
-    this.#ignored = result.ignored;
-    for (const name of result.ignored) {
-      if (this.#reportedIgnored.has(name)) continue;
-      this.#reportedIgnored.add(name);
-      this.#log.info(`ignoring ${name} in the games dir: not a game folder`);
-    }
-    await this.#applyScan(result.games, "all");
-    // A game held by a commit was seen half-moved: it is scanned again once released.
-    for (const id of this.#held.keys()) this.#deferred.add(id);
-    await this.#watching.watch(dir);
-    return true;
-  }
-
-  async #scanIdsNow(ids: ReadonlySet<string>): Promise<void> {
-    await this.#publisher.load();
-    const found: ScannedGame[] = [];
-    const scanned = new Set<string>();
-    for (const id of ids) {
-      try {
-        const game = await scanGame(this.#gamesDir, id);
-        if (game) found.push(game);
-        scanned.add(id);
-      } catch (error) {
-        // The games dir itself is in trouble: keep what we know, the full scan will tell.
-        this.#log.debug(`rescan of ${id} deferred: ${errorMessage(error)}`);
-      }
-    }
-    await this.#applyScan(found, scanned);
-  }
-
-  #onDirty(dirty: Dirty): void {
-    if (dirty === "all") return void this.rescan();
-    const ids = new Set([...dirty].filter((id) => !this.#held.has(id)));
-    for (const id of dirty) if (this.#held.has(id)) this.#deferred.add(id);
-    // A full scan waiting to start covers these games too.
-    if (ids.size > 0 && !this.#fullScanPending) void this.#enqueue(() => this.#scanIdsNow(ids));
   }
 
   /** Replaces the state of the games in `scope` by `found`, then prepares and publishes. */
-  async #applyScan(found: ScannedGame[], scope: ReadonlySet<string> | "all"): Promise<void> {
-    const toPrepare: Entry[] = [];
-    const seen = new Set<string>();
-    for (const scan of found) {
-      seen.add(scan.id);
-      this.#reportWarnings(scan);
-      const old = this.#entries.get(scan.id);
-      if (old && sameScan(old.scan, scan)) {
-        old.scan = scan; // same content: keeps its generation, manifest and hashing job
-        toPrepare.push(old);
-        continue;
-      }
-      const entry: Entry = { scan, gen: ++this.#gen };
-      this.#entries.set(scan.id, entry);
-      toPrepare.push(entry);
-    }
-    for (const id of scope === "all" ? [...this.#entries.keys()] : scope) {
-      if (seen.has(id)) continue;
-      this.#entries.delete(id);
-      this.#reportedWarnings.delete(id);
-    }
+  async #applyScan(found: ScannedGame[], scope: ScanScope): Promise<void> {
+    const toPrepare = this.#entries.apply(found, scope);
     this.#worker.sync();
     for (const entry of toPrepare) await this.#worker.prepare(entry);
     await this.#publish();
-  }
-
-  #reportWarnings(scan: ScannedGame): void {
-    const before = this.#reportedWarnings.get(scan.id);
-    for (const warning of scan.warnings) {
-      if (!before?.has(warning)) this.#log.warn(`${scan.id}: ${warning}`);
-    }
-    this.#reportedWarnings.set(scan.id, new Set(scan.warnings));
   }
 }
