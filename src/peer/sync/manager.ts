@@ -1,5 +1,7 @@
 /**
  * The peer manager: every connection to every peer, from TLS to goodbye.
+ * What a finished handshake or a closed connection does to the table of
+ * peers is in _peers.ts.
  *
  * - One connection per peer pair. When two exist (both dialled at once), both
  *   ends keep the one opened by the peer with the smaller id; between two of
@@ -16,30 +18,16 @@ import { type Logger } from "../../common/log.ts";
 import { errorMessage, LanspreadError } from "../../common/errors.ts";
 import { CLOSE, LIMITS } from "../../wire/protocol.ts";
 import { PARTY_SERVER_NAME, peerServerName } from "../../trust/party.ts";
-import type { CloseInfo, Connection, HostPort, Transport } from "../../wire/transport.ts";
-import { delay, Slots } from "../../common/async.ts";
+import type { Connection, HostPort, Transport } from "../../wire/transport.ts";
+import { delay } from "../../common/async.ts";
 import { BufferPool } from "../../common/buffer_pool.ts";
-import {
-  clientHello,
-  type HandshakeResult,
-  type LocalPeer,
-  SELF_REFUSAL,
-  serverHello,
-} from "./handshake.ts";
-import {
-  type Initiator,
-  listenerAddr,
-  newRecord,
-  type PeerRecord,
-  type PeerView,
-  viewOf,
-} from "./peer_table.ts";
+import { clientHello, type LocalPeer, SELF_REFUSAL, serverHello } from "./handshake.ts";
+import { type PeerRecord, type PeerView, viewOf } from "./peer_table.ts";
 import { Session } from "../../wire/session.ts";
 import type { LibraryPort } from "./serve.ts";
-import { answer, type Answering } from "./requests.ts";
-import { keepNewConnection } from "./duplicate.ts";
 import { LibrarySync } from "./library_sync.ts";
 import { RateGate } from "../../common/rate_limit.ts";
+import { incompatibleMessage, Peers } from "./_peers.ts";
 
 export interface PeerManagerOptions {
   local: LocalPeer;
@@ -70,7 +58,7 @@ export class ConnectError extends LanspreadError {
 
 export class PeerManager {
   #o: Required<PeerManagerOptions>;
-  #peers = new Map<string, PeerRecord>();
+  #peers: Peers;
   #sync: LibrarySync;
   #pendingServes = new Set<Promise<unknown>>();
   /** Every open connection, in any state, so shutdown can close them all. */
@@ -78,8 +66,6 @@ export class PeerManager {
   #timers = new Set<ReturnType<typeof setTimeout>>();
   /** Block answers are read into these: a seed's memory stays flat however much it sends. */
   #buffers = new BufferPool();
-  /** Who answers a connected peer's requests. */
-  #answering: Answering;
 
   constructor(options: PeerManagerOptions) {
     // `??`, not a spread: an option passed as undefined must not erase its default.
@@ -95,14 +81,24 @@ export class PeerManager {
       events: options.events,
       log: options.log,
     });
-    this.#answering = {
-      library: this.#o.library,
+    this.#peers = new Peers({
+      local: this.#o.local,
+      log: this.#o.log,
+      events: this.#o.events,
+      now: () => this.#o.now(),
       sync: this.#sync,
-      uploadGate: this.#o.uploadGate,
-      buffers: this.#buffers,
-      // Drop the peer now; it closes the connection once it has our answer.
-      goodbye: (record) => this.#lost(record, "goodbye", null),
-    };
+      answering: {
+        library: this.#o.library,
+        sync: this.#sync,
+        uploadGate: this.#o.uploadGate,
+        buffers: this.#buffers,
+        // Drop the peer now; it closes the connection once it has our answer.
+        goodbye: (record) => this.#peers.lost(record, "goodbye", null),
+      },
+      uploadsPerPeer: () => this.#o.uploadsPerPeer,
+      track: (promise) => this.#track(promise),
+      timers: this.#timers,
+    });
   }
 
   get local(): LocalPeer {
@@ -112,7 +108,7 @@ export class PeerManager {
   /** How many block answers go to one peer at once, from now on, for every peer. */
   setUploadsPerPeer(slots: number): void {
     this.#o.uploadsPerPeer = slots;
-    for (const record of this.#peers.values()) record.uploads?.resize(slots);
+    for (const record of this.#peers.all()) record.uploads?.resize(slots);
   }
 
   /** Our name in every hello from now on (peers already connected learn it when they reconnect). */
@@ -122,7 +118,7 @@ export class PeerManager {
 
   /** Peers as the harness lists them (peers that left are not listed). */
   peers(): PeerView[] {
-    return [...this.#peers.values()].map(viewOf).sort((a, b) => a.peerId < b.peerId ? -1 : 1);
+    return this.#peers.all().map(viewOf).sort((a, b) => a.peerId < b.peerId ? -1 : 1);
   }
 
   /** The live session of a connected peer, for requests (downloads). */
@@ -133,7 +129,7 @@ export class PeerManager {
 
   /** Records of every connected peer (read-only use). */
   connected(): PeerRecord[] {
-    return [...this.#peers.values()].filter((r) => r.state === "connected");
+    return this.#peers.connected();
   }
 
   /** Accepts connections, checks liveness and pushes library changes until `signal` aborts. */
@@ -143,7 +139,7 @@ export class PeerManager {
     });
     const accepting = this.#o.transport.accept(
       (conn) => this.#track(this.#inbound(conn, signal)),
-      (reason) => this.#refused("an incoming connection", reason),
+      (reason) => this.#peers.refused("an incoming connection", reason),
     );
     try {
       await Promise.race([accepting, this.#livenessLoop(signal)]);
@@ -163,7 +159,7 @@ export class PeerManager {
     }
     const session = this.#session(conn);
     const result = await clientHello(session, this.#o.local, { expectedId, signal });
-    const record = this.#settle(session, result, "local");
+    const record = this.#peers.settle(session, result, "local");
     if (result.kind === "incompatible") {
       throw new ConnectError(
         "version-mismatch",
@@ -197,12 +193,12 @@ export class PeerManager {
 
   /** Says goodbye to every peer (bounded wait), then closes every connection. */
   async goodbyeAll(reason = "shutdown"): Promise<void> {
-    const records = [...this.#peers.values()];
+    const records = this.#peers.all();
     const sessions = records.flatMap((r) => r.session ? [r.session] : []);
     await Promise.allSettled(
       sessions.map((s) => s.request({ type: "goodbye", reason }, { timeoutMs: 1_000 })),
     );
-    for (const record of records) this.#lost(record, `we left (${reason})`, CLOSE.goodbye);
+    for (const record of records) this.#peers.lost(record, `we left (${reason})`, CLOSE.goodbye);
     for (const session of this.#sessions) session.close(CLOSE.shutdown, reason);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
@@ -218,7 +214,7 @@ export class PeerManager {
     const session: Session = new Session(conn, {
       log: this.#o.log,
       onActivity: () => {
-        const record = this.#recordOf(session);
+        const record = this.#peers.recordOf(session);
         record?.liveness?.heard(this.#o.now());
       },
     });
@@ -227,124 +223,10 @@ export class PeerManager {
     return session;
   }
 
-  #recordOf(session: Session): PeerRecord | undefined {
-    for (const record of this.#peers.values()) if (record.session === session) return record;
-    return undefined;
-  }
-
   async #inbound(conn: Connection, signal: AbortSignal): Promise<void> {
     const session = this.#session(conn);
     const result = await serverHello(session, this.#o.local, signal);
-    this.#settle(session, result, "remote");
-  }
-
-  #refused(addr: string, reason: string): void {
-    this.#o.log.warn(`refused connection with ${addr}: ${reason}`);
-    this.#o.events.emit("peer-refused", { addr, reason });
-  }
-
-  /** Turns a finished handshake into a peer record (or a closed connection). */
-  #settle(session: Session, result: HandshakeResult, initiator: Initiator): PeerRecord | null {
-    const seen = `${session.remoteAddr.hostname}:${session.remoteAddr.port}`;
-    if (result.kind === "refused") {
-      this.#refused(seen, result.reason);
-      this.#closeSoon(session, CLOSE.unauthorized, result.reason.slice(0, 100));
-      return null;
-    }
-    if (result.peer.peerId === this.#o.local.peerId) {
-      session.close(CLOSE.duplicate, "connected to self");
-      return null;
-    }
-    const addr = listenerAddr(result.peer.addr, session.remoteAddr.hostname);
-    const existing = this.#peers.get(result.peer.peerId);
-    const ids = { localId: this.#o.local.peerId, remoteId: result.peer.peerId };
-    if (existing?.session && !keepNewConnection(ids, existing.initiator, initiator)) {
-      session.close(CLOSE.duplicate, "duplicate connection");
-      return existing;
-    }
-    const old = existing?.session;
-    const record = newRecord(result, { session, initiator, addr, now: this.#o.now() }, existing);
-    record.uploads ??= new Slots(this.#o.uploadsPerPeer);
-    this.#peers.set(record.peerId, record);
-    old?.close(CLOSE.duplicate, "replaced by a newer connection");
-    session.closed.then((info) => this.#closed(record, session, info));
-    if (result.kind === "incompatible") {
-      if (existing?.state !== "incompatible") this.#announceIncompatible(record);
-      return record;
-    }
-    this.#sync.welcome(record, result.page);
-    if (!record.announced) {
-      record.announced = true;
-      this.#o.log.info(`connected to ${record.name} (${record.peerId}) at ${addr}`);
-      this.#o.events.emit("peer-connected", { peerId: record.peerId, name: record.name, addr });
-    }
-    this.#track(session.serve((request) => answer(this.#answering, record, request)));
-    this.#sync.push(record);
-    return record;
-  }
-
-  #announceIncompatible(record: PeerRecord): void {
-    const ours = this.#o.local.protocolVersion;
-    const { peerId, name, addr, protocolVersion } = record;
-    this.#o.log.warn(
-      `${name} (${peerId}) at ${addr} is incompatible: ${
-        incompatibleMessage(protocolVersion, ours)
-      }`,
-    );
-    this.#o.events.emit("peer-incompatible", {
-      peerId,
-      name,
-      addr,
-      protocolVersion,
-      ourProtocolVersion: ours,
-    });
-  }
-
-  /**
-   * Closes after the peer had a moment to read our last answer: closing at
-   * once would discard it, and a refused peer deserves to know why.
-   */
-  #closeSoon(session: Session, code: number, reason: string): void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const grace = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 1_000);
-      this.#timers.add(timer);
-    });
-    this.#track(
-      Promise.race([session.closed, grace]).then(() => {
-        clearTimeout(timer);
-        this.#timers.delete(timer!);
-        session.close(code, reason);
-      }),
-    );
-  }
-
-  #closed(record: PeerRecord, session: Session, info: CloseInfo): void {
-    if (this.#peers.get(record.peerId) !== record || record.session !== session) return;
-    const reason = `connection closed${info.reason ? `: ${info.reason}` : ""}`;
-    this.#o.log.debug(`connection to ${record.peerId} closed with code ${info.code}`);
-    if (info.code !== CLOSE.duplicate || record.state !== "connected") {
-      this.#lost(record, reason);
-      return;
-    }
-    // The peer keeps the other connection of the pair; wait for it to settle here too.
-    record.state = "connecting";
-    record.session = null;
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (this.#peers.get(record.peerId) === record) this.#lost(record, reason);
-    }, LIMITS.helloTimeoutMs);
-    this.#timers.add(timer);
-  }
-
-  /** Forgets a peer; `code` null leaves closing the connection to the peer. */
-  #lost(record: PeerRecord, reason: string, code: number | null = CLOSE.normal): void {
-    if (this.#peers.get(record.peerId) !== record) return;
-    this.#peers.delete(record.peerId);
-    if (code !== null) record.session?.close(code, reason.slice(0, 100));
-    record.session = null;
-    this.#o.log.info(`lost ${record.name} (${record.peerId}): ${reason}`);
-    this.#o.events.emit("peer-lost", { peerId: record.peerId, reason });
+    this.#peers.settle(session, result, "remote");
   }
 
   async #livenessLoop(signal: AbortSignal): Promise<void> {
@@ -354,7 +236,7 @@ export class PeerManager {
       for (const record of this.connected()) {
         const action = record.liveness?.tick(now);
         if (action === "dead") {
-          this.#lost(record, `timeout (silent for ${LIMITS.livenessTimeoutMs} ms)`);
+          this.#peers.lost(record, `timeout (silent for ${LIMITS.livenessTimeoutMs} ms)`);
         } else if (action === "ping" || record.liveness?.probe(now)) {
           const sentAt = performance.now();
           record.session?.request({ type: "ping" }, { timeoutMs: LIMITS.livenessTimeoutMs })
@@ -364,8 +246,4 @@ export class PeerManager {
       }
     }
   }
-}
-
-export function incompatibleMessage(theirs: number, ours: number): string {
-  return `peer speaks protocol version ${theirs}, we speak ${ours}`;
 }
