@@ -4,7 +4,7 @@
  * update keeps the user's files; uninstall and remove; play. Every step is
  * crash-safe: an intent per game in the state dir and a startup recovery
  * table end any interrupted operation in the old or the new complete
- * `local/`, never a mix (ARCHITECTURE.md "Install: transactions and recovery").
+ * `local/`, never a mix.
  *
  * Use (runtime.ts):
  * ```ts

@@ -3,6 +3,20 @@
  * files into manifests, and serving manifests and blocks to peers. Also the
  * path and manifest checks a downloader needs for what peers send.
  *
+ * | file | role |
+ * |---|---|
+ * | `library.ts` | the service: wires the parts, applies what scans find, publishes |
+ * | `_scans.ts` | when and what to scan: the scan chain, rescans, holds, the games dir's errors |
+ * | `_entries.ts` | pure: each game folder's state, what a scan changes in it, its view |
+ * | `scan.ts`, `metadata.ts` | reading the games dir: shared files, `version.ini`, `game.json` |
+ * | `watcher.ts` | watch events → "these games may have changed", debounced |
+ * | `hash_worker.ts`, `hasher.ts`, `hash_cache.ts` | hashing blocks, one game at a time, cached |
+ * | `served.ts`, `manifest.ts` | a scanned game made servable: its manifest from cached hashes |
+ * | `serving.ts`, `files.ts`, `rechecks.ts` | answers to peers: manifests, runs of blocks, bad-block reports |
+ * | `view.ts`, `publisher.ts`, `index_store.ts` | the offered snapshot, one revision per change, stored first |
+ * | `paths.ts`, `version.ts` | pure: wire paths and game ids; ordering versions |
+ * | `types.ts` | the service's options and answers |
+ *
  * @module
  */
 export { Library } from "./library.ts";
