@@ -16,7 +16,8 @@ import type { RateGate } from "../../common/rate_limit.ts";
 import { removeOwned } from "../../common/owned_dir.ts";
 import { compareVersions, isGameId } from "../library/mod.ts";
 import type { Manifest } from "../../wire/download_schemas.ts";
-import { Download, type DownloadOutcome } from "./download.ts";
+import { Download } from "./download.ts";
+import type { DownloadOutcome } from "./_outcome.ts";
 import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
 import {
   bitsOf,
