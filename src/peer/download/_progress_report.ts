@@ -1,7 +1,8 @@
 /**
- * What users see of a download while it runs: the view for the page and
- * `GET downloads`, and the `download-progress` event of every tick with the
- * rate history behind the page's sparkline. Apart from download.ts because
+ * What users see of a download: the view for the page and `GET downloads`
+ * (a placeholder while it still chooses its manifest), and the
+ * `download-progress` event of every tick with the rate history behind the
+ * page's sparkline. Apart from download.ts because
  * it only reads the download (its state comes in as a {@linkcode Standing});
  * deciding what the download does stays there.
  *
@@ -93,4 +94,22 @@ export class ProgressReport {
   still(): void {
     this.#rate = 0;
   }
+}
+
+/** The view of a download still choosing its manifest (no Download exists yet). */
+export function preparingView(game: string, version: string, install: boolean): DownloadView {
+  return {
+    game,
+    version,
+    phase: "preparing",
+    doneBytes: 0,
+    totalBytes: 0,
+    bytesPerSecond: 0,
+    etaSeconds: null,
+    sources: [],
+    dropped: [],
+    history: [],
+    install,
+    waiting: null,
+  };
 }

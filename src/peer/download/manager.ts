@@ -3,7 +3,8 @@
  * voted on), cancelling, following a game whose sources move to another
  * version, resuming what a restart interrupted, and turning each outcome
  * into exactly one `download-finished`, `download-failed` or
- * `download-cancelled` event.
+ * `download-cancelled` event. The choice of a target from the offers is in
+ * _target.ts, the records a restart left are read in _resume_saved.ts.
  *
  * @module
  */
@@ -17,22 +18,16 @@ import { removeOwned } from "../../common/owned_dir.ts";
 import { compareVersions, isGameId } from "../library/mod.ts";
 import type { Manifest } from "../../wire/download_schemas.ts";
 import { Download } from "./download.ts";
-import type { DownloadOutcome } from "./_outcome.ts";
-import { chooseManifest, latestOffers, type Offer, type PeerSource } from "./sources.ts";
-import {
-  bitsOf,
-  clearProgress,
-  type DownloadTarget,
-  loadProgress,
-  type SavedDownload,
-  saveManifest,
-  saveProgress,
-} from "./resume_state.ts";
+import { type DownloadOutcome, reportOutcome } from "./_outcome.ts";
+import { latestOffers, type Offer, type PeerSource } from "./sources.ts";
+import { clearProgress, type DownloadTarget } from "./resume_state.ts";
 import type { SchedulerOptions } from "./scheduler.ts";
 import { checkGameFolder, STAGING_DIR } from "./staging.ts";
 import type { DownloadView } from "./view.ts";
-import { carryOver } from "./carry.ts";
 import { type Claim, Operations } from "../../common/operations.ts";
+import { chooseTarget, newerThan } from "./_target.ts";
+import { resumeSaved } from "./_resume_saved.ts";
+import { preparingView } from "./_progress_report.ts";
 
 export interface DownloadManagerOptions {
   /** The games dir at the time a download starts. */
@@ -93,20 +88,7 @@ export class DownloadManager {
   /** Active downloads as the page shows them (source names left empty). */
   views(): DownloadView[] {
     return [...this.#active.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(([game, entry]) =>
-      entry.download?.view() ?? {
-        game,
-        version: entry.version,
-        phase: "preparing",
-        doneBytes: 0,
-        totalBytes: 0,
-        bytesPerSecond: 0,
-        etaSeconds: null,
-        sources: [],
-        dropped: [],
-        history: [],
-        install: entry.install,
-        waiting: null,
-      }
+      entry.download?.view() ?? preparingView(game, entry.version, entry.install)
     );
   }
 
@@ -180,44 +162,27 @@ export class DownloadManager {
     entry: Active,
     previous: DownloadTarget | null,
   ): Promise<void> {
-    const signal = entry.preparing!.signal;
-    const { version, offers } = latest;
-    const chosen = await chooseManifest({ peers: this.#o.peers, game, version, offers, signal })
-      .catch((error) => {
-        if (signal.aborted) return null;
-        throw error;
-      });
-    if (!chosen) {
+    const choice = await chooseTarget({
+      peers: this.#o.peers,
+      events: this.#o.events,
+      stateDir: this.#o.stateDir,
+      game,
+      latest,
+      install: entry.install,
+      previous,
+      signal: entry.preparing!.signal,
+    });
+    if (choice.kind === "aborted") {
       if (!this.#stopping) await this.#forget(game, previous);
       if (!this.#stopping) this.#report(game, { kind: "cancelled" });
       return;
     }
-    for (const r of chosen.rejected) {
-      this.#o.events.emit("download-source-dropped", { game, peerId: r.peerId, reason: r.reason });
-    }
-    if (chosen.kind !== "chosen") {
+    if (choice.kind === "failed") {
       await this.#forget(game, previous);
-      return this.#report(game, failure(chosen));
+      return this.#report(game, choice.outcome);
     }
-    const target: DownloadTarget = {
-      game,
-      version,
-      manifestHash: chosen.hash,
-      manifest: chosen.manifest,
-      install: entry.install,
-      verified: new Set(),
-      unconfirmed: previous ? carryOver(previous, chosen.manifest) : new Set(),
-      stamps: new Map(),
-    };
-    await saveManifest(this.#o.stateDir, game, chosen.bytes);
-    const blocks = countBlocks(target.manifest);
-    await saveProgress(this.#o.stateDir, {
-      ...target,
-      verified: bitsOf(blocks, []),
-      unconfirmed: bitsOf(blocks, target.unconfirmed),
-    });
     entry.preparing = null;
-    await this.#run(target, entry);
+    await this.#run(choice.target, entry);
   }
 
   /** A download that ends before it ran: its earlier staged data goes too. */
@@ -238,7 +203,7 @@ export class DownloadManager {
       gate: this.#o.gate,
       buffers: this.#buffers,
       onCommitted: this.#o.onCommitted,
-      superseded: () => this.#newerThan(target) !== null,
+      superseded: () => newerThan(target, this.#o.peers) !== null,
       onBadBlock: (peerId, path, index) => this.#o.onBadBlock?.(peerId, game, path, index),
       hold: this.#o.hold,
       scheduler: this.#o.scheduler,
@@ -247,7 +212,7 @@ export class DownloadManager {
     entry.download = download;
     if (this.#stopping) download.stop();
     const outcome = await download.run();
-    const next = outcome.kind === "superseded" ? this.#newerThan(target) : null;
+    const next = outcome.kind === "superseded" ? newerThan(target, this.#o.peers) : null;
     if (!next || this.#stopping) return this.#report(game, outcome);
     this.#o.log.info(`${game}: following the sources from ${target.version} to ${next.version}`);
     this.#o.events.emit("download-version-changed", {
@@ -261,34 +226,12 @@ export class DownloadManager {
     await this.#prepare(game, next, entry, target);
   }
 
-  /**
-   * The offers a download of `target` should move to: peers offer a newer
-   * version, or another copy of its version while nobody offers its own.
-   */
-  #newerThan(target: DownloadTarget): { version: string; offers: Offer[] } | null {
-    const offers = this.#o.peers.offers(target.game);
-    if (offers.some((o) => o.manifestHash === target.manifestHash)) return null;
-    const latest = latestOffers(offers);
-    if (!latest) return null;
-    const order = compareVersions(latest.version, target.version);
-    if (order > 0) return latest;
-    const hashed = latest.offers.some((o) => o.manifestHash !== undefined);
-    return order === 0 && hashed ? latest : null;
-  }
-
   #report(game: string, outcome: DownloadOutcome): void {
-    const events = this.#o.events;
     if (outcome.kind === "finished") {
       const entry = this.#active.get(game);
       if (entry) entry.finished = true;
-      this.#o.log.info(`downloaded ${game} (${outcome.bytes} bytes in ${outcome.ms} ms)`);
-      events.emit("download-finished", { game, bytes: outcome.bytes, ms: outcome.ms });
-    } else if (outcome.kind === "failed") {
-      this.#o.log.error(`download of ${game} failed: ${outcome.code}: ${outcome.message}`);
-      events.emit("download-failed", { game, code: outcome.code, message: outcome.message });
-    } else if (outcome.kind === "cancelled") {
-      events.emit("download-cancelled", { game });
     }
+    reportOutcome(this.#o, game, outcome);
   }
 
   /** Cancels a download between blocks and removes its partial files. */
@@ -307,34 +250,18 @@ export class DownloadManager {
    * place already, is dropped with its staged data.
    */
   async resume(): Promise<void> {
-    const { saved, bad } = await loadProgress(this.#o.stateDir);
-    for (const record of bad) {
-      this.#o.log.warn(`cannot resume download ${record.name}: ${record.reason}; dropped`);
-      if (record.game) await this.#forgetSaved(record.game);
-    }
-    for (const s of saved) {
-      if (this.#active.has(s.game)) continue;
-      const local = this.#o.localVersion(s.game);
-      if (local !== null && compareVersions(local, s.version) >= 0) {
-        this.#o.log.info(`${s.game} ${local} is in place: dropping the download of ${s.version}`);
-        await this.#forgetSaved(s.game);
-        continue;
-      }
-      this.#o.log.info(
-        `resuming download of ${s.game} ${s.version} ` +
-          `(${s.verified.size} blocks verified, ${s.unconfirmed.size} to check)`,
-      );
-      const entry = this.#claim(s.game, s.version, s.install);
-      entry.preparing = null;
-      this.#track(s.game, entry, this.#run(targetOf(s), entry));
-    }
-  }
-
-  async #forgetSaved(game: string): Promise<void> {
-    const gameDir = join(this.#o.gamesDir(), game);
-    await removeOwned(join(gameDir, STAGING_DIR)).catch(() => {});
-    await Deno.remove(gameDir).catch(() => {}); // only when that left it empty
-    await clearProgress(this.#o.stateDir, game);
+    await resumeSaved({
+      gamesDir: this.#o.gamesDir,
+      stateDir: this.#o.stateDir,
+      log: this.#o.log,
+      localVersion: this.#o.localVersion,
+      active: (game) => this.#active.has(game),
+      resume: (target) => {
+        const entry = this.#claim(target.game, target.version, target.install);
+        entry.preparing = null;
+        this.#track(target.game, entry, this.#run(target, entry));
+      },
+    });
   }
 
   /** Stops every download between blocks, keeping partial files (shutdown). */
@@ -346,31 +273,4 @@ export class DownloadManager {
     }
     await Promise.allSettled([...this.#active.values()].map((e) => e.done));
   }
-}
-
-function targetOf(saved: SavedDownload): DownloadTarget {
-  const { manifestBytes: _bytes, ...target } = saved;
-  return target;
-}
-
-function countBlocks(manifest: Manifest): number {
-  return manifest.files.reduce((n, f) => n + f.blocks.length, 0);
-}
-
-/** The failed outcome of a manifest vote that chose nothing. */
-function failure(
-  result: Exclude<Awaited<ReturnType<typeof chooseManifest>>, { kind: "chosen" }>,
-): DownloadOutcome {
-  if (result.kind === "conflict") {
-    const sides = result.groups.map((g) => `${g.hash.slice(0, 12)} from ${g.peers.join(", ")}`);
-    return {
-      kind: "failed",
-      code: "conflict",
-      message: `peers offer different contents under one version and no majority decides: ${
-        sides.join(" vs ")
-      }`,
-    };
-  }
-  const why = result.rejected.map((r) => r.reason).join("; ") || "no manifest";
-  return { kind: "failed", code: "bad-manifest", message: why };
 }
