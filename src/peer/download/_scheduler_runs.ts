@@ -125,6 +125,66 @@ export class RunBook {
   }
 
   /**
+   * Of the other active sources' queues, the one that would finish last: its
+   * bytes that no other run holds, at its rate (unmeasured: never).
+   */
+  lastToFinish(except: SourceState): { from: SourceState; bytes: number } | null {
+    let last: { from: SourceState; bytes: number; finish: number } | null = null;
+    for (const from of this.#p.sources.states()) {
+      if (from === except || from.inFlight === 0) continue;
+      const bytes = this.#uncovered(from);
+      const finish = from.rate > 0 ? bytes / from.rate : Infinity;
+      if (bytes > 0 && (!last || finish > last.finish)) last = { from, bytes, finish };
+    }
+    return last;
+  }
+
+  /** Bytes of `source`'s queue (blocks of its attached runs not yet done) that no other run holds. */
+  #uncovered(source: SourceState): number {
+    const { book } = this.#p;
+    let bytes = 0;
+    for (const runId of source.runs) {
+      const { run } = this.#runs.get(runId)!;
+      for (let id = run.first; id < run.first + run.count; id++) {
+        if (!book.done[id] && book.holders(id).length === 1) bytes += book.blocks[id]!.size;
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * Copies for `source` of about the last `bytes` of `from`'s queue (the
+   * blocks it may copy, walking back from the newest run's end), issued front
+   * to back: `from` works toward them from the front of its queue while
+   * `source` delivers them, so the two meet in the middle.
+   */
+  copyTail(source: SourceState, from: SourceState, bytes: number, now: number, out: Run[]): void {
+    const { book } = this.#p;
+    const picked: number[] = [];
+    let taken = 0;
+    const queue = [...from.runs];
+    for (let r = queue.length - 1; r >= 0 && taken < bytes; r--) {
+      const { run } = this.#runs.get(queue[r]!)!;
+      for (let id = run.first + run.count - 1; id >= run.first && taken < bytes; id--) {
+        if (!this.#canCopy(source, id)) continue;
+        picked.push(id);
+        taken += book.blocks[id]!.size;
+      }
+    }
+    picked.sort((a, b) => a - b);
+    for (let i = 0; i < picked.length;) {
+      const first = picked[i]!;
+      let count = 1;
+      while (
+        count < this.#o.maxRunBlocks && picked[i + count] === first + count &&
+        book.follows(first + count)
+      ) count++;
+      out.push(this.#issue(source, first, count, true, now));
+      i += count;
+    }
+  }
+
+  /**
    * `bytes` more of attached run `state` arrived: they leave its source's
    * window (no more than it still counts there). Returns how many did.
    */

@@ -161,6 +161,11 @@ export class SourceRoster {
     return [...this.#sources.values()].filter((s) => s.active).map((s) => s.id);
   }
 
+  /** The active sources' states. */
+  *states(): Iterable<SourceState> {
+    for (const source of this.#sources.values()) if (source.active) yield source;
+  }
+
   dropped(): string[] {
     return [...this.#sources.values()].filter((s) => s.dropped).map((s) => s.id);
   }

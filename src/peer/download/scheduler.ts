@@ -15,9 +15,11 @@
  *   larger windows, get more work.
  * - A block is in flight at most `maxCopies` times. A second copy goes out only
  *   for a run that `tick` found slow (rescue), or in endgame: when nothing is
- *   pending, an idle source re-requests the oldest in-flight blocks so that
- *   one slow peer cannot hold back the finish. The first copy to arrive wins;
- *   the others are settled and reported in `cancel` for the caller to abort.
+ *   pending, an idle source takes over the tail of the queue that would
+ *   finish last, as much as it delivers by the time that queue's source gets
+ *   there, so that they finish together and one slow peer cannot hold back
+ *   the finish. The first copy to arrive wins; the others are settled and
+ *   reported in `cancel` for the caller to abort.
  * - A source's rate is bytes delivered over the time it had requests in
  *   flight (see `SourceState`), not per-request latency, which with a window
  *   of pipelined requests includes the queue ahead of each.
@@ -151,9 +153,26 @@ export class Scheduler {
     // source finishes its own work first, so copies queued behind it rarely
     // win, and they waste the other peers' upload.
     if (idle && out.length === 0 && this.#book.firstPending() < 0) {
-      this.#runs.copies(source, this.#runs.all(), room, now, out);
+      this.#endgame(source, room(), now, out);
     }
     return out;
+  }
+
+  /**
+   * Endgame for idle `source`: of the other sources' queues, the one that
+   * would finish last (its bytes no one else holds, at its rate) gives up its
+   * tail, as many bytes as `source` delivers by the time that queue's own
+   * source gets there (in proportion to the two rates), so that both finish
+   * together. Unmeasured rates give up the whole queue, room permitting.
+   */
+  #endgame(source: SourceState, room: number, now: number, out: Run[]): void {
+    const last = this.#runs.lastToFinish(source);
+    if (!last) return;
+    const { from, bytes } = last;
+    const share = source.rate > 0 && from.rate > 0
+      ? bytes * source.rate / (source.rate + from.rate)
+      : bytes;
+    this.#runs.copyTail(source, from, Math.min(share, room), now, out);
   }
 
   /**

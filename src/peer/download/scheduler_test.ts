@@ -332,14 +332,14 @@ Deno.test("a run is never slow before minSlowMs", () => {
   assertEquals(rescues(2201), [2, 3]);
 });
 
-Deno.test("endgame: an idle source duplicates the oldest in-flight blocks; the first copy wins", () => {
+Deno.test("endgame: with no rate measured an idle source copies another's whole queue; the first copy wins", () => {
   const s = small(4);
   for (const id of ["a", "b", "c", "d"]) s.addSource(id, 0);
   const a = s.next("a", 0);
   const c = s.next("c", 10);
   assertEquals(span(a).concat(span(c)), [[0, 1], [1, 1], [2, 1], [3, 1]]);
   const b = s.next("b", 20);
-  assertEquals(span(b), [[0, 1], [1, 1]], "oldest sent first");
+  assertEquals(span(b), [[0, 1], [1, 1]], "a's whole queue, front to back");
   assert(b.every((r) => r.duplicate));
   assertEquals(span(s.next("d", 20)), [[2, 1], [3, 1]]);
   assertEquals(s.next("a", 20), [], "maxCopies reached, own blocks never duplicated");
@@ -352,6 +352,28 @@ Deno.test("endgame: an idle source duplicates the oldest in-flight blocks; the f
   for (const run of [a[1]!, c[0]!, c[1]!]) s.complete(run.id, [true], 50);
   assert(s.isDone());
   assertEquals(s.doneBytes(), s.totalBytes());
+});
+
+Deno.test("endgame: an idle source takes the tail of the queue that would finish last, its share by the rates", () => {
+  const s = small(12, { minWindowBytes: 8 * MiB, maxWindowBytes: 8 * MiB });
+  s.addSource("a", 0);
+  s.addSource("b", 0);
+  const a = s.next("a", 0);
+  assertEquals(a.length, 8);
+  const b = s.next("b", 0);
+  assertEquals(span(b), [[8, 1], [9, 1], [10, 1], [11, 1]]);
+  // Both deliver 1 MiB per 100 ms, so the rates are equal.
+  for (const [i, at] of [[0, 100], [1, 200], [2, 300], [3, 400]] as const) {
+    s.complete(a[i]!.id, [true], at);
+    s.complete(b[i]!.id, [true], at);
+  }
+  // b is idle and nothing is pending; a still has blocks 4..7 to send: b
+  // takes the last half, so both finish after two more blocks each.
+  const copies = s.next("b", 400);
+  assertEquals(span(copies), [[6, 1], [7, 1]]);
+  assert(copies.every((r) => r.duplicate));
+  const won = s.complete(copies[1]!.id, [true], 500);
+  assertEquals(won.cancel, [a[7]!.id], "a's run of block 7 is settled: it may stop sending");
 });
 
 Deno.test("endgame: a source with work of its own in flight takes no copies", () => {
