@@ -677,10 +677,11 @@ Deno.test("one source keeps its link busy across round trips: >= 98 % of its rat
   }
 });
 
-Deno.test("swarms whose links are the limit: 3 x 25 MB/s >= 2.9x one, 5 x 12.5 >= 4.7x", () => {
+Deno.test("swarms whose links are the limit: 3 x 25 MB/s >= 2.96x one, 5 x 12.5 >= 4.7x", () => {
   const one = secondsFrom({ a: 25 * MB });
   const three = secondsFrom({ a: 25 * MB, b: 25 * MB, c: 25 * MB });
-  assert(one / three >= 2.9, `three sources ${(one / three).toFixed(3)}x one`);
+  // The sources finish within a block of each other (the endgame splits the last queue).
+  assert(one / three >= 2.96, `three sources ${(one / three).toFixed(3)}x one`);
   const single = secondsFrom({ a: 12.5 * MB });
   const rates = Object.fromEntries(["a", "b", "c", "d", "e"].map((id) => [id, 12.5 * MB]));
   const five = secondsFrom(rates);
