@@ -71,10 +71,16 @@ export async function oneSource(
         const [ip] = await iperf(ctx.target, [seedNode]);
         s.add("ip", ip);
         if (o.files === 1) {
-          // Deno's QUIC alone through the link, with lanspread's congestion control and BBR.
+          // Deno's QUIC alone through the link, with lanspread's congestion control (its
+          // receiver writing to a file, as a download must: the CPU floor) and BBR.
           const raw = Math.min(fx.bytes, 300e6);
-          for (const [key, cc] of [["cubic", "throughput"], ["bbr", "low-latency"]] as const) {
-            s.add(key, await rawQuic(seedNode, ctx.target, raw, cc, ctx.t.path(o.name)));
+          const kinds = [["cubic", "throughput", true], ["bbr", "low-latency", false]] as const;
+          for (const [key, cc, sink] of kinds) {
+            const r = await rawQuic(seedNode, ctx.target, raw, cc, ctx.t.path(o.name), sink);
+            s.add(key, r.mbps);
+            if (!sink) continue;
+            s.add("raw cpu recv", r.receiverCpu / (raw / GB));
+            s.add("raw cpu send", r.senderCpu / (raw / GB));
           }
         }
         const perGB = (cpu: number) => cpu / (fx.bytes / GB);
@@ -126,6 +132,11 @@ export async function oneSource(
       ? [
         ["raw Deno QUIC MB/s", `Cubic ${s.fmt("cubic", mb)}`, `BBR ${s.fmt("bbr", mb)}`],
         ["lanspread / raw QUIC (Cubic)", s.fmt("ls/cubic", pct)],
+        [
+          "raw QUIC CPU s/GB (Cubic)",
+          `recv ${s.fmt("raw cpu recv", one)}`,
+          `send ${s.fmt("raw cpu send", one)}`,
+        ],
       ]
       : []),
     ["CPU s/GB receiver", s.fmt("ls cpu recv", one), s.fmt("st cpu recv", one)],

@@ -10,6 +10,8 @@
 import { join } from "node:path";
 import { netnsUnavailable, type TestNode } from "../tests/netns.ts";
 import { ROOT } from "../tests/peer_process.ts";
+import { cpuSeconds } from "./download_bench.ts";
+import { RAW_WARM_UP } from "./quic_raw.ts";
 
 /** Why the namespace bench cannot run here (not root, a tool missing), or null. */
 export async function netnsBenchUnavailable(tools: string[]): Promise<string | null> {
@@ -120,11 +122,20 @@ export function drain(child: Deno.ChildProcess): { tail: () => string; done: Pro
   return { tail: () => text.split("\n").slice(-30).join("\n"), done };
 }
 
+/** What {@linkcode rawQuic} measured. */
+export interface RawQuicRun {
+  mbps: number;
+  /** CPU seconds of the receiving and the sending process during the timed pull. */
+  receiverCpu: number;
+  senderCpu: number;
+}
+
 /**
  * Raw Deno QUIC through the link: quic_raw.ts sends from `server`, quic_raw_pull.ts
- * receives `bytes` in `client` on one stream; MB/s. The ceiling for anything on
- * Deno's QUIC over this link, with the congestion control named (lanspread's is
- * "throughput", Cubic; "low-latency" is BBR, what the namespaces' TCP uses).
+ * receives `bytes` in `client` on one stream (into a file under `scratch` when
+ * `sink`). The ceiling for anything on Deno's QUIC over this link, and its CPU
+ * floor, with the congestion control named (lanspread's is "throughput",
+ * Cubic; "low-latency" is BBR, what the namespaces' TCP uses).
  */
 export async function rawQuic(
   server: TestNode,
@@ -132,7 +143,8 @@ export async function rawQuic(
   bytes: number,
   congestionControl: "throughput" | "low-latency",
   scratch: string,
-): Promise<number> {
+  sink = false,
+): Promise<RawQuicRun> {
   const deno = [Deno.execPath(), "run", "--unstable-net", "-A"];
   const sender = server.spawn([
     ...deno,
@@ -157,8 +169,13 @@ export async function rawQuic(
     await Deno.writeTextFile(caFile, ca);
     const pull = join(ROOT, "bench/quic_raw_pull.ts");
     const args = [server.address, `${port}`, caFile, `${bytes}`, congestionControl];
+    if (sink) args.push(join(scratch, "raw-sink.bin"));
+    const before = await cpuSeconds(sender.pid);
     const out = await check(client, [...deno, pull, ...args], 30_000 + bytes / 10e3);
-    return JSON.parse(out).mbps;
+    // The sender also sent the pull's 64 MiB warm-up: its share of the CPU is taken out.
+    const senderCpu = (await cpuSeconds(sender.pid) - before) * bytes / (bytes + RAW_WARM_UP);
+    const { mbps, cpu } = JSON.parse(out);
+    return { mbps, receiverCpu: cpu, senderCpu };
   } finally {
     try {
       sender.kill("SIGKILL");

@@ -14,6 +14,9 @@ import { loadIdentity } from "../src/trust/identity.ts";
 
 export const RAW_ALPN = "lanspread-bench-raw";
 
+/** Bytes a timed pull is preceded by, to open the congestion window (quic_raw_pull.ts). */
+export const RAW_WARM_UP = 64 * 1024 * 1024;
+
 /** Deno's congestion control names: "throughput" is Cubic, "low-latency" BBR. */
 export type CongestionControl = "throughput" | "low-latency";
 
