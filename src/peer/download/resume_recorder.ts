@@ -10,7 +10,9 @@
  *   and what was written before the flush becomes `verified`. Flushing by
  *   bytes too keeps the flush before the commit short: it writes back at
  *   most that much (at 1 Gbit/s, two seconds' worth took ~30 ms of the
- *   time to download-finished).
+ *   time to download-finished). Once less than FLUSH_EVERY_BYTES is left to
+ *   fetch, every save flushes, so the last flush has at most one save's
+ *   worth (SAVE_EVERY_BYTES) to write back: 3–8 ms instead of up to 30.
  *
  * At resume, {@linkcode ResumeRecorder.confirm} checks what is on disk:
  * a file whose stamp changed since its flush (or that is gone) has its
@@ -55,6 +57,8 @@ export class ResumeRecorder {
   #unsaved = 0;
   /** Verified bytes written since the last flush began. */
   #unflushed = 0;
+  /** Bytes of the download not verified yet. */
+  #left: number;
   #saving: Promise<void> | null = null;
   #lastSave = 0;
   #lastFlush = 0;
@@ -65,6 +69,13 @@ export class ResumeRecorder {
     this.#o = options;
     this.#written = bitsOf(options.plan.blocks.length, options.target.verified);
     this.#durable = this.#written.slice();
+    this.#left = this.#leftOf(options.target.verified);
+  }
+
+  #leftOf(verified: Iterable<number>): number {
+    let left = this.#o.plan.totalBytes;
+    for (const id of verified) left -= this.#o.plan.blocks[id]?.size ?? 0;
+    return left;
   }
 
   /**
@@ -113,6 +124,7 @@ export class ResumeRecorder {
     for (const [file, stamp] of await staging.sync(rechecked)) stamps.set(file, stamp);
     await saveStamps(this.#o.stateDir, this.#o.target.game, stamps); // compacted
     this.#written = bitsOf(plan.blocks.length, trusted);
+    this.#left = this.#leftOf(trusted);
     this.#durable = this.#written.slice();
     return check.length;
   }
@@ -122,8 +134,10 @@ export class ResumeRecorder {
     for (const id of ids) {
       this.#o.target.verified.add(id);
       this.#written[id >> 3] = this.#written[id >> 3]! | (1 << (id & 7));
-      this.#unsaved += this.#o.plan.blocks[id]!.size;
-      this.#unflushed += this.#o.plan.blocks[id]!.size;
+      const size = this.#o.plan.blocks[id]!.size;
+      this.#unsaved += size;
+      this.#unflushed += size;
+      this.#left -= size;
     }
     if (this.#saving) return;
     if (this.#unsaved < SAVE_EVERY_BYTES && this.#o.now() - this.#lastSave < SAVE_EVERY_MS) return;
@@ -149,7 +163,7 @@ export class ResumeRecorder {
     this.#lastSave = this.#o.now();
     if (
       options.flush || this.#lastSave - this.#lastFlush >= FLUSH_EVERY_MS ||
-      this.#unflushed >= FLUSH_EVERY_BYTES
+      this.#unflushed >= FLUSH_EVERY_BYTES || this.#left < FLUSH_EVERY_BYTES
     ) {
       this.#lastFlush = this.#lastSave;
       this.#unflushed = 0;
