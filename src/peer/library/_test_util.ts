@@ -5,8 +5,11 @@
  * @module
  */
 import { dirname, join } from "node:path";
+import { fileURLToPath as fromFileUrl } from "node:url";
 import type { Library } from "./library.ts";
 import type { LibraryDelta } from "../../wire/library_schemas.ts";
+
+import { assert } from "../../../tests/assert.ts";
 
 export { assert, assertEquals, assertRejects } from "../../../tests/assert.ts";
 
@@ -60,13 +63,58 @@ export function recordDeltas(library: Library): { deltas: LibraryDelta[]; stop: 
   return { deltas, stop: () => void stop() };
 }
 
+/** Set in the child process that runs a {@linkcode modesTest} as root without DAC overrides. */
+const MODES_HOLD = "LANSPREAD_TEST_MODES_HOLD";
+
 /**
- * True (and says why on stderr) when running as root, where chmod cannot
- * make a file unreadable: such a test cannot be honest there, so it is
- * skipped with a reason instead of passing without testing anything.
+ * A test that needs file modes to hold (chmod 000 makes a file unreadable).
+ * As a user it runs as it is. Root reads files whatever their mode, so as
+ * root (CI runs as root) this test alone runs again, in a child `deno test`
+ * of `testFile` without the two capabilities that override modes
+ * (`setpriv`, util-linux), and passes when the child's run of it passed.
+ * Without setpriv it is skipped, saying why.
  */
-export function skipAsRoot(what: string): boolean {
-  if (Deno.uid() !== 0) return false;
-  console.error(`skipping "${what}" test: root reads files whatever their mode; run as a user`);
-  return true;
+export function modesTest(
+  name: string,
+  testFile: string,
+  fn: () => Promise<void>,
+): Deno.TestDefinition {
+  if (Deno.uid() !== 0 || Deno.env.get(MODES_HOLD)) return { name, fn };
+  if (!hasSetpriv()) {
+    console.error(
+      `skipping "${name}": root reads files whatever their mode, and setpriv is missing`,
+    );
+    return { name, ignore: true, fn };
+  }
+  return {
+    name: `${name} (as root without CAP_DAC_OVERRIDE)`,
+    fn: async () => {
+      const out = await new Deno.Command("setpriv", {
+        args: [
+          "--bounding-set=-dac_override,-dac_read_search",
+          "--",
+          Deno.execPath(),
+          "test",
+          "--allow-all",
+          "--no-check",
+          "--filter",
+          name,
+          fromFileUrl(testFile),
+        ],
+        env: { [MODES_HOLD]: "1", NO_COLOR: "1" },
+        stdin: "null",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert(out.success, text);
+      assert(/ok \| 1 passed/.test(text), `the child did not run exactly this test:\n${text}`);
+    },
+  };
+}
+
+function hasSetpriv(): boolean {
+  try {
+    return new Deno.Command("setpriv", { args: ["--version"] }).outputSync().success;
+  } catch {
+    return false;
+  }
 }

@@ -4,9 +4,9 @@ import { createLogger } from "../../common/log.ts";
 import {
   assert,
   assertEquals,
+  modesTest,
   patternBytes,
   recordDeltas,
-  skipAsRoot,
   tempDir,
   until,
   writeFiles,
@@ -536,11 +536,10 @@ Deno.test("concurrent rescans all resolve, and a full scan is shared while it wa
   });
 });
 
-Deno.test({
-  name: "a game with an unreadable file is not offered, with a warning",
-  // chmod does not stop root from reading.
-  ignore: skipAsRoot("a game with an unreadable file"),
-  fn: () =>
+Deno.test(modesTest(
+  "a game with an unreadable file is not offered, with a warning",
+  import.meta.url,
+  () =>
     withLibrary(async ({ games, library, logs, start }) => {
       await writeFiles(games, { "g/version.ini": "1", "g/locked.bin": "x" });
       await Deno.chmod(join(games, "g", "locked.bin"), 0o000);
@@ -549,7 +548,7 @@ Deno.test({
       assert(logs.some((l) => l.includes("g cannot be offered")));
       assertEquals((await library.getManifest("g")).ok, false);
     }),
-});
+));
 
 Deno.test("more games than maxGames: the first by id are offered, and status and log say so", async () => {
   await withLibrary(async ({ games, library, logs, start }) => {

@@ -3,7 +3,7 @@ import {
   assert,
   assertEquals,
   assertRejects,
-  skipAsRoot,
+  modesTest,
   tempDir,
   writeFiles,
 } from "./_test_util.ts";
@@ -229,12 +229,11 @@ Deno.test("scanGamesDir rejects when the games dir is not a readable folder", as
   await assertRejects(() => scanGamesDir(join(dir.path, "missing")));
 });
 
-Deno.test({
-  name: "an unreadable sub-folder makes the game unofferable instead of half-shared",
-  // chmod does not stop root from reading.
-  ignore: skipAsRoot("an unreadable sub-folder"),
-  fn: unreadableSubFolder,
-});
+Deno.test(modesTest(
+  "an unreadable sub-folder makes the game unofferable instead of half-shared",
+  import.meta.url,
+  unreadableSubFolder,
+));
 
 async function unreadableSubFolder() {
   await using games = await tempDir();
