@@ -83,8 +83,8 @@ export class MulticastQueue<K extends string> {
     return this.#last.get(`${iface}|${key}`);
   }
 
-  /** Records a multicast sent outside the queue (announcements use the queue; goodbyes do not). */
-  markSent(iface: string, key: K, now: number): void {
+  /** Records that `key` went out on `iface` just now (the gap before it may go again starts). */
+  #markSent(iface: string, key: K, now: number): void {
     this.#last.set(`${iface}|${key}`, now);
   }
 
@@ -116,7 +116,7 @@ export class MulticastQueue<K extends string> {
       (item.section === "answer" ? out.answers : out.additionals).push(key);
     }
     if (out.answers.length === 0) return { answers: [], additionals: [] };
-    for (const key of [...out.answers, ...out.additionals]) this.markSent(iface, key, now);
+    for (const key of [...out.answers, ...out.additionals]) this.#markSent(iface, key, now);
     return out;
   }
 

@@ -1,7 +1,8 @@
 /**
- * The table of known peers, keyed by peer id. A peer is recorded by its id
- * and its advertised listener address, never by the ephemeral source address
- * of an inbound connection (README "How peers talk").
+ * What the table of known peers (_peers.ts, keyed by peer id) holds: a
+ * peer's record and its view. A peer is recorded by its id and its
+ * advertised listener address, never by the ephemeral source address of an
+ * inbound connection (README "How peers talk").
  *
  * @module
  */
@@ -10,10 +11,9 @@ import type { Slots } from "../../common/async.ts";
 import { Liveness } from "./liveness.ts";
 import type { Session } from "../../wire/session.ts";
 import type { HandshakeResult } from "./handshake.ts";
+import type { Initiator } from "./duplicate.ts";
 
 export type PeerState = "connecting" | "connected" | "incompatible" | "unreachable";
-
-import type { Initiator } from "./duplicate.ts";
 
 export type { Initiator };
 
