@@ -70,11 +70,6 @@ export class RunBook {
     return this.#runs.get(runId);
   }
 
-  /** Every run not yet settled, in the order sent. */
-  all(): Iterable<RunState> {
-    return this.#runs.values();
-  }
-
   /** Marks slow the attached runs out longer than `slowAfter` allows (never before `minSlowMs`). */
   markSlow(now: number, minSlowMs: number, slowAfter: (state: RunState) => number): void {
     for (const [id, state] of this.#runs) {
