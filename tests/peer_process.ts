@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type GameSpec, writeGame } from "./fixtures.ts";
+import { readLines } from "../src/common/lines.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MAIN = join(ROOT, "main.ts");
@@ -132,16 +133,9 @@ export class PeerProcess {
   }
 
   async #readStdout(): Promise<void> {
-    let buffer = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of this.#child.stdout) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let newline;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        if (line.trim()) this.#onRecord(JSON.parse(line) as HarnessRecord);
-      }
+    // A killed peer's half-written last record is no record.
+    for await (const line of readLines(this.#child.stdout, { unterminated: false })) {
+      if (line.trim()) this.#onRecord(JSON.parse(line) as HarnessRecord);
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * Lines of a UTF-8 byte stream: split at LF, the last one yielded even
- * without its LF. A line longer than `maxBytes` is never buffered whole: it
+ * without its LF (unless told not to). A line longer than `maxBytes` is never buffered whole: it
  * is yielded as {@linkcode TOO_LONG_LINE} once and skipped to its end (the
  * JSONL harness refuses it as one bad command).
  *
@@ -14,6 +14,12 @@ export const TOO_LONG_LINE = "\u0000too long";
 export interface ReadLinesOptions {
   /** Longest line kept (in UTF-16 units of the decoded text). @default {Infinity} */
   maxBytes?: number;
+  /**
+   * Whether a last line without its LF is yielded. A reader of records
+   * says false: a writer killed mid-line leaves half a record, not a line.
+   * @default {true}
+   */
+  unterminated?: boolean;
 }
 
 /** Splits a text stream into lines, refusing (as one {@linkcode TOO_LONG_LINE}) any over the limit. */
@@ -41,5 +47,5 @@ export async function* readLines(
       buffer = "";
     }
   }
-  if (buffer && !skipping) yield buffer;
+  if (buffer && !skipping && (options.unterminated ?? true)) yield buffer;
 }

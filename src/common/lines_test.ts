@@ -7,9 +7,13 @@ function streamOf(...pieces: (string | Uint8Array)[]): ReadableStream<Uint8Array
   return ReadableStream.from(pieces.map((p) => typeof p === "string" ? enc.encode(p) : p));
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, maxBytes?: number) {
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes?: number,
+  unterminated?: boolean,
+) {
   const out: string[] = [];
-  for await (const line of readLines(stream, { maxBytes })) out.push(line);
+  for await (const line of readLines(stream, { maxBytes, unterminated })) out.push(line);
   return out;
 }
 
@@ -22,4 +26,9 @@ Deno.test("lines are split at LF across chunks and characters; the last needs no
 Deno.test("a line over the limit is yielded once as TOO_LONG_LINE and skipped to its end", async () => {
   const lines = await collect(streamOf("ok\n", "x".repeat(8), "x".repeat(8), "x\nnext\n"), 10);
   assertEquals(lines, ["ok", TOO_LONG_LINE, "next"]);
+});
+
+Deno.test("unterminated: false drops a last line without its LF (a writer killed mid-line)", async () => {
+  assertEquals(await collect(streamOf("a\n", '{"half'), undefined, false), ["a"]);
+  assertEquals(await collect(streamOf("a\nb\n"), undefined, false), ["a", "b"]);
 });
