@@ -1,8 +1,8 @@
 /**
  * Lines of a UTF-8 byte stream: split at LF, the last one yielded even
- * without its LF (unless told not to). A line longer than `maxBytes` is never buffered whole: it
- * is yielded as {@linkcode TOO_LONG_LINE} once and skipped to its end (the
- * JSONL harness refuses it as one bad command).
+ * without its LF (unless told not to). A line longer than `maxBytes` is
+ * never buffered whole: it is yielded as {@linkcode TOO_LONG_LINE} once and
+ * skipped to its end (the JSONL harness refuses it as one bad command).
  *
  * @module
  */
